@@ -1,0 +1,112 @@
+/**
+ * The commander wiring: names, flags and help text only. Each action imports its command module on
+ * demand, so `mailops --help` loads nothing but commander.
+ */
+import { Command, Option } from 'commander';
+import type { GlobalFlags } from './context.js';
+
+export type ActionResult = number | void;
+
+function globals(cmd: Command): GlobalFlags {
+  return cmd.optsWithGlobals() as GlobalFlags;
+}
+
+export function buildProgram(version: string, run: (fn: () => Promise<ActionResult>) => Promise<void>): Command {
+  const program = new Command('mailops')
+    .description('Run a self-hosted outreach mail system: send campaigns, turn every reply into clean contact rows.')
+    .version(version, '--version', 'print the version')
+    .option('--env-file <path>', 'read configuration from this file (default ./.env)')
+    .option('--data-dir <dir>', 'state, output and quarantine directory (default DATA_DIR or ./data)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'print nothing but the result and errors')
+    .option('-v, --verbose', 'print debugging detail on stderr')
+    .option('--no-color', 'never colour the output')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  Turn the bundled sample replies into data/out/contacts.csv:
+    $ mailops ingest fixtures/replies
+  See why a message was classified and what was extracted:
+    $ mailops inspect fixtures/replies/01-human-simple-signature.eml
+  List everyone who must not be mailed again:
+    $ mailops suppressions list
+
+Exit codes: mailops help exit-codes`,
+    );
+
+  program
+    .command('ingest')
+    .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')
+    .argument('[paths...]', '.eml files, directories (recursive), mbox files, or - for one message on stdin')
+    .option('-o, --out <csv>', 'CSV to append to (default OUTPUT_CSV or <data-dir>/out/contacts.csv)')
+    .option('--reprocess', 'process messages again even if the ledger says they were done')
+    .option('-n, --dry-run', 'analyse and report, write nothing (no CSV rows, no state)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  Ingest a folder of saved replies:
+    $ mailops ingest ~/replies
+  Ingest an mbox export, summary as JSON for a script:
+    $ mailops ingest --json export.mbox
+  One message from a pipe:
+    $ cat reply.eml | mailops ingest -`,
+    )
+    .action(async (paths: string[], _opts: unknown, cmd: Command) =>
+      run(async () => (await import('../commands/ingest/command.js')).ingestCommand(paths, cmd.opts(), globals(cmd))),
+    );
+
+  program
+    .command('inspect')
+    .description('explain one message: kind and why, quote split, signature, contacts and attribution')
+    .argument('<file>', 'an .eml file, or - for stdin')
+    .addHelpText('after', `
+Examples:
+  Why is this an auto-reply, and who did it refer us to?
+    $ mailops inspect reply.eml
+  The same as JSON:
+    $ mailops inspect --json reply.eml`)
+    .action(async (file: string, _opts: unknown, cmd: Command) =>
+      run(async () => (await import('../commands/inspect/command.js')).inspectCommand(file, globals(cmd))),
+    );
+
+  const sup = program.command('suppressions').description('show and edit the suppression list (bounces, complaints, unsubscribes)');
+  sup
+    .command('list')
+    .description('list suppressed addresses')
+    .addOption(new Option('--reason <reason>', 'only this reason').choices(['hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe', 'request', 'manual']))
+    .action(async (opts: { reason?: string }, cmd: Command) =>
+      run(async () => (await import('../commands/suppressions/command.js')).suppressionsList(opts, globals(cmd))),
+    );
+  sup
+    .command('add')
+    .description('suppress addresses by hand')
+    .argument('<emails...>', 'addresses to suppress')
+    .option('--note <text>', 'why (kept with the entry)')
+    .action(async (emails: string[], opts: { note?: string }, cmd: Command) =>
+      run(async () => (await import('../commands/suppressions/command.js')).suppressionsAdd(emails, opts, globals(cmd))),
+    );
+  sup
+    .command('remove')
+    .description('lift the suppression of addresses')
+    .argument('<emails...>', 'addresses to remove from the list')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (emails: string[], opts: { yes?: boolean }, cmd: Command) =>
+      run(async () => (await import('../commands/suppressions/command.js')).suppressionsRemove(emails, opts, globals(cmd))),
+    );
+
+  program
+    .command('help-exit-codes', { hidden: true })
+    .action(async () => run(async () => printExitCodes()));
+  program.addHelpCommand(true);
+  return program;
+}
+
+async function printExitCodes(): Promise<number> {
+  const { EXIT_CODE_HELP } = await import('../errors.js');
+  process.stdout.write(`${EXIT_CODE_HELP}\n`);
+  return 0;
+}

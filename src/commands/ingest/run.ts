@@ -1,0 +1,69 @@
+/**
+ * `mailops ingest` as a function: typed options in, summary out. Takes the lock, opens the state
+ * store, runs the pipeline, releases everything on every path.
+ */
+import path from 'node:path';
+import type { CountryCode } from 'libphonenumber-js';
+import { runIngest, type IngestProgress, type IngestSummary, type MessageOutcome } from '../../ingest/pipeline.js';
+import { fileSource } from '../../ingest/sources/files.js';
+import type { MessageSource } from '../../ingest/sources/types.js';
+import { acquireLock } from '../../store/lock.js';
+import { StateStore } from '../../store/store.js';
+
+export interface IngestRunOptions {
+  paths: string[];
+  dataDir: string;
+  csvPath: string;
+  ownDomains: string[];
+  replyLocalpart: string;
+  defaultRegion: CountryCode;
+  maxMessageBytes: number;
+  softBounceLimit: number;
+  softBounceWindowDays: number;
+  reprocess: boolean;
+  dryRun: boolean;
+}
+
+export interface IngestRunDeps {
+  source?: MessageSource;
+  stdin?: NodeJS.ReadableStream;
+  onProgress?: (p: IngestProgress) => void;
+  onMessage?: (ref: string, o: MessageOutcome) => void;
+  signal?: AbortSignal;
+}
+
+export function defaultCsvPath(dataDir: string, outputCsv: string | undefined): string {
+  return path.resolve(outputCsv ?? path.join(dataDir, 'out', 'contacts.csv'));
+}
+
+export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDeps = {}): Promise<IngestSummary> {
+  const lock = opts.dryRun ? undefined : await acquireLock(opts.dataDir, 'ingest');
+  let store: StateStore | undefined;
+  try {
+    store = StateStore.open(opts.dataDir);
+    const source = deps.source ?? fileSource(opts.paths, { maxMessageBytes: opts.maxMessageBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
+    return await runIngest(
+      {
+        csvPath: opts.csvPath,
+        dataDir: opts.dataDir,
+        ownDomains: opts.ownDomains,
+        replyLocalpart: opts.replyLocalpart,
+        defaultRegion: opts.defaultRegion,
+        reprocess: opts.reprocess,
+        dryRun: opts.dryRun,
+        softBounceLimit: opts.softBounceLimit,
+        softBounceWindowDays: opts.softBounceWindowDays,
+      },
+      {
+        store,
+        source,
+        ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        ...(deps.onMessage ? { onMessage: deps.onMessage } : {}),
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      },
+    );
+  } finally {
+    store?.close();
+    await lock?.release();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Every configuration variable mailops reads, with its default and what a valid value looks like.
+ * `.env.example` documents the same names; a test keeps the two in step.
+ */
+import { z } from 'zod';
+import { getCountries, type CountryCode } from 'libphonenumber-js/min';
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'expected true or false',
+  })
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const port = z.coerce
+  .number({ message: 'expected a port number' })
+  .int('expected a whole number')
+  .min(1, 'expected a port between 1 and 65535')
+  .max(65535, 'expected a port between 1 and 65535');
+
+const domainList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(/[,\s]+/)
+      .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+      .filter(Boolean),
+  )
+  .refine((ds) => ds.every((d) => /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(d)), {
+    message: 'expected a comma-separated list of domain names, e.g. example.com,example.org',
+  });
+
+const countries = new Set<string>(getCountries());
+const region = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine((v) => countries.has(v), { message: 'expected a two-letter ISO country code such as US, GB or DE' })
+  .transform((v) => v as CountryCode);
+
+const optionalString = z.string().optional();
+
+export const configSchema = z.object({
+  MODE: z.enum(['test', 'prod'], { message: 'expected test or prod' }).default('test'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  OUTPUT_CSV: optionalString,
+  OWN_DOMAINS: domainList.default([]),
+  REPLY_LOCALPART: z
+    .string()
+    .regex(/^[a-z0-9._-]+$/i, 'expected an email local part without "+", e.g. campaign')
+    .default('campaign'),
+  PHONE_DEFAULT_REGION: region.default('US' as CountryCode),
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024, 'expected at least 1024 bytes').default(25 * 1024 * 1024),
+  SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).default(3),
+  SOFT_BOUNCE_WINDOW_DAYS: z.coerce.number().int().min(1).default(30),
+
+  LISTMONK_SMTP_HOST: z.string().default('localhost'),
+  LISTMONK_SMTP_PORT: port.default(1025),
+  LISTMONK_SMTP_USER: optionalString,
+  LISTMONK_SMTP_PASS: optionalString,
+  LISTMONK_SMTP_TLS: z.enum(['none', 'starttls', 'tls'], { message: 'expected none, starttls or tls' }).default('none'),
+
+  IMAP_HOST: z.string().default('localhost'),
+  IMAP_PORT: port.default(993),
+  IMAP_USER: optionalString,
+  IMAP_PASS: optionalString,
+  IMAP_SSL: bool.default(true),
+
+  LLM_PROVIDER: z
+    .enum(['none', 'openai', 'anthropic', 'gemini', 'vllm', 'ollama'], {
+      message: 'expected one of none, openai, anthropic, gemini, vllm, ollama',
+    })
+    .default('none'),
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_ENDPOINT: z.url({ message: 'expected a URL such as http://localhost:8000/v1' }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigKey = keyof Config;
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+
+/** Values that must never be printed. */
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY'];

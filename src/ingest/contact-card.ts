@@ -1,0 +1,162 @@
+/**
+ * Reads a block of short lines that describes one person — a signature, or a contact card pasted
+ * into a reply — into name, title, company, email and phone, saying why each field was chosen.
+ */
+import type { CountryCode } from 'libphonenumber-js';
+import {
+  EMAIL_IN_TEXT,
+  findPhones,
+  looksLikePersonName,
+  nameTokens,
+  normalizeEmail,
+  normalizePersonName,
+} from './normalize.js';
+
+export interface CardFields {
+  name?: string;
+  title?: string;
+  company?: string;
+  email?: string;
+  phone?: string;
+  why: Record<string, string>;
+}
+
+export const TITLE_WORDS =
+  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|board member|member of the board|managing|general manager|supervisor|superintendent|recruiter|buyer|purchaser|strategist|scientist|researcher|professor|lecturer|editor|producer|designer|marketer|planner|agent|broker|trader|banker|auditor|inspector|technician|operator|officer|intern|trainee|evangelist|ambassador|sales|marketing|procurement|purchasing|operations|business development|account manager|key account|customer success|growth|talent|people|hr|finance|legal|compliance|engineering|product|programme|program|project|geschäftsführer|geschaftsfuhrer|geschäftsführerin|leiter|leiterin|prokurist|vertriebsleiter|einkauf|einkäufer|inhaber|inhaberin|vorstand|abteilungsleiter|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef de|chargé|chargée|gérant|gérante|président|présidente|ingénieur|commercial|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|amministratore|consulente|bedrijfsleider|directeur|eigenaar|inköpschef|säljchef|vd|toimitusjohtaja|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia)\b/i;
+
+const COMPANY_SUFFIX =
+  /(?:\b(?:inc|incorporated|llc|l\.l\.c|llp|lp|ltd|limited|plc|gmbh|mbh|ag|kg|ohg|gbr|ug|se|sa|s\.a|sas|sarl|s\.a\.r\.l|srl|s\.r\.l|spa|s\.p\.a|bv|b\.v|nv|n\.v|oy|oyj|ab|as|a\/s|aps|asa|kk|pty|pte|pvt|corp|corporation|company|co|group|holdings?|technologies|technology|tech|solutions|systems|software|labs|laboratories|industries|international|partners|consulting|ventures|capital|logistics|networks|media|studios?|analytics|digital|global|enterprises|associates|bank|insurance|university|institute|foundation|hospital|clinic|agency|s\.l|sl|kft|zrt|s\.c|sp\. z o\.o\.|sp z oo|a\.s|s\.r\.o|d\.o\.o|ltda|s\.a\.s|e\.v|ev)\.?(?=$|[\s,)|])|&\s*co\b)/i;
+
+const URL_LIKE = /^(?:https?:\/\/|www\.)\S+$|^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|de|uk|fr|eu|ai|app|dev|biz|info|us|ca|au|in|es|it|nl|ch|at|se|no|dk|fi|pl|pt|be|ie)(?:\/\S*)?$/i;
+const LABEL_PREFIX = /^\s*(?:t|tel|tél|tele|telefon|telephone|téléphone|phone|ph|p|m|mob|mobile|mobil|mobiel|cell|cellular|c|handy|portable|móvil|movil|cellulare|d|dd|direct|direct line|dir|office|o|w|work|main|fon|tlf|e|email|e-mail|mail|w|web|website|f|fax|a|address|adresse|addr)\s*[.:]\s*/i;
+const ADDRESS_LIKE =
+  /\b(?:street|st\.|road|rd\.|avenue|ave\.?|boulevard|blvd|lane|ln\.|drive|dr\.|suite|ste\.?|floor|fl\.|building|bldg|strasse|straße|str\.|weg|platz|allee|gasse|rue|avenue|chemin|calle|avenida|via|piazza|plaza|laan|straat|gracht|vej|gatan|vägen|p\.?o\.? box|postfach|cedex)\b|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b\d{5}(?:-\d{4})?\b|\b\d{4,5}\s+\p{Lu}\p{Ll}+/iu;
+const DISCLAIMER = /\b(confidential|intended (?:only )?for|privileged|disclaimer|if you (?:have )?received this|virus|environment before printing|unsubscribe|this e-?mail)\b/i;
+const SOCIAL = /\b(linkedin|twitter|facebook|instagram|xing|youtube|calendly|book a (?:meeting|call)|schedule a)\b/i;
+
+/** Splits signature lines into segments on the separators people use between fields. */
+function segments(line: string): string[] {
+  return line
+    .split(/\s+[|¦•·]\s+|\s*[|¦]\s*|\s{3,}|\t+/)
+    .map((s) => s.trim().replace(/^[*_>\-–—•·]+\s*/, '').replace(/[*_]+$/, '').trim())
+    .filter(Boolean);
+}
+
+function isCompanyLike(seg: string): boolean {
+  return COMPANY_SUFFIX.test(seg) && seg.length <= 80 && !/@/.test(seg) && !/^\+?\d/.test(seg);
+}
+
+/** "VP Sales, Acme GmbH" / "Head of IT at Acme" → [title, company]. */
+export function splitTitleCompany(seg: string): [string, string | undefined] {
+  const at = /^(.*?\S)\s+(?:at|@|bei|chez|en|presso|bij|hos|w|na)\s+(\p{Lu}.*)$/u.exec(seg);
+  if (at && TITLE_WORDS.test(at[1]!)) return [at[1]!.trim(), at[2]!.trim()];
+  const parts = seg.split(/\s*,\s+|\s+[-–—]\s+/);
+  if (parts.length >= 2) {
+    const last = parts[parts.length - 1]!;
+    if (isCompanyLike(last) || (!TITLE_WORDS.test(last) && /^\p{Lu}/u.test(last) && parts.slice(0, -1).some((p) => TITLE_WORDS.test(p)))) {
+      return [parts.slice(0, -1).join(', ').trim(), last.trim()];
+    }
+  }
+  return [seg.trim(), undefined];
+}
+
+const LOCATION_LINE = /^(?:[\p{Lu}][\p{L}.' -]+,\s*)?(?:usa|u\.s\.a\.|us|uk|united kingdom|united states|germany|deutschland|france|spain|españa|italy|italia|australia|india|canada|ireland|netherlands|nederland|switzerland|schweiz|austria|österreich|sweden|norway|denmark|finland|poland|portugal|belgium|brazil|mexico|japan|singapore|new zealand|south africa|[A-Z]{2}\s+\d{5})$/iu;
+
+export interface CardHints {
+  region: CountryCode;
+  /** Tokens of the person's display name, to recognise the name line. */
+  nameTokens?: string[];
+  /** The person's email, when known from headers. */
+  email?: string;
+}
+
+export function parseContactCard(text: string, hints: CardHints): CardFields {
+  const why: Record<string, string> = {};
+  const out: CardFields = { why };
+  const rawLines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l.length <= 120 && !DISCLAIMER.test(l));
+  let titleLine = -1;
+  let nameLine = -1;
+  const companyCandidates: Array<{ seg: string; line: number }> = [];
+
+  rawLines.forEach((line, li) => {
+    const lineNoLabel = line.replace(LABEL_PREFIX, '');
+    if (!out.email) {
+      const em = line.match(EMAIL_IN_TEXT);
+      const pick = em?.map((e) => normalizeEmail(e)).find((e) => e !== undefined);
+      if (pick) {
+        out.email = pick;
+        why.email = `written in the block: "${line}"`;
+      }
+    }
+    for (const segRaw of segments(line)) {
+      const seg = segRaw.replace(LABEL_PREFIX, '').trim();
+      if (!seg) continue;
+      if (/@/.test(seg) || URL_LIKE.test(seg) || SOCIAL.test(seg)) continue;
+      const digits = seg.replace(/\D/g, '').length;
+      if (digits >= 6 && digits / seg.length > 0.4) continue; // phone-ish
+      if (ADDRESS_LIKE.test(seg) || LOCATION_LINE.test(seg)) continue;
+      if (out.name === undefined && nameLine < 0 && titleLine < 0) {
+        const tokens = nameTokens(seg);
+        const matchesHint = hints.nameTokens?.length ? hints.nameTokens.some((t) => tokens.includes(t)) : false;
+        const stripped = seg.replace(/,\s*(?:[A-Z][A-Za-z.]{1,8}\.?)(?:,?\s*[A-Z][A-Za-z.]{1,8}\.?)*$/, '');
+        if ((looksLikePersonName(stripped) || (matchesHint && tokens.length <= 5)) && !TITLE_WORDS.test(stripped) && !isCompanyLike(seg)) {
+          const n = normalizePersonName(seg);
+          if (n) {
+            out.name = n;
+            nameLine = li;
+            why.name = matchesHint ? `signature line matching the sender's name: "${line}"` : `name-shaped first line of the block: "${line}"`;
+            continue;
+          }
+        }
+      }
+      if (out.title === undefined && TITLE_WORDS.test(seg) && seg.length <= 80 && !isCompanyLike(seg.replace(TITLE_WORDS, ''))) {
+        const [title, company] = splitTitleCompany(seg);
+        out.title = title;
+        titleLine = li;
+        why.title = `line with a job-title word: "${line}"`;
+        if (company && out.company === undefined) {
+          out.company = company;
+          why.company = `company written with the title: "${line}"`;
+        }
+        continue;
+      }
+      if (out.company === undefined && isCompanyLike(seg)) {
+        out.company = seg;
+        why.company = `line with a company suffix: "${line}"`;
+        continue;
+      }
+      companyCandidates.push({ seg, line: li });
+    }
+    void lineNoLabel;
+  });
+
+  // A plain company name ("SourceWW", "Northwind") is accepted next to the title or name line.
+  if (out.company === undefined) {
+    const anchor = titleLine >= 0 ? titleLine : nameLine;
+    const cand = companyCandidates.find(
+      (c) =>
+        anchor >= 0 &&
+        (c.line === anchor || c.line === anchor + 1) &&
+        c.seg.length <= 50 &&
+        /^[\p{Lu}\d]/u.test(c.seg) &&
+        !/[.!?]$/.test(c.seg) &&
+        c.seg.split(/\s+/).length <= 5 &&
+        !(out.name && nameTokens(c.seg).every((t) => nameTokens(out.name!).includes(t))),
+    );
+    if (cand) {
+      out.company = cand.seg;
+      why.company = `short capitalised line next to the ${titleLine >= 0 ? 'title' : 'name'}: "${cand.seg}"`;
+    }
+  }
+
+  const phones = findPhones(rawLines.join('\n'), hints.region);
+  const firstVoice = phones.find((p) => !p.isFax);
+  if (firstVoice) {
+    out.phone = firstVoice.e164;
+    why.phone = `first non-fax number in the block${firstVoice.label ? ` (labelled "${firstVoice.label}")` : ''}`;
+  }
+  return out;
+}

@@ -1,0 +1,339 @@
+/**
+ * Finds every contact in a reply's new text: the sender (display name + own signature) and every
+ * other person the new text names together with an email or a phone (referrals, successors,
+ * colleagues in Cc, small contact tables). Quoted history never reaches this module.
+ */
+import type { CountryCode } from 'libphonenumber-js';
+import { parseContactCard, splitTitleCompany, TITLE_WORDS, type CardFields } from './contact-card.js';
+import {
+  EMAIL_IN_TEXT,
+  emailDomain,
+  findPhones,
+  isOwnAddress,
+  isRoleAddress,
+  looksLikePersonName,
+  nameTokens,
+  normalizeEmail,
+  normalizePersonName,
+  regionForEmail,
+} from './normalize.js';
+
+export type ContactRole = 'sender' | 'referral' | 'cc' | 'card';
+
+export interface Contact {
+  role: ContactRole;
+  name?: string;
+  title?: string;
+  company?: string;
+  email?: string;
+  phone?: string;
+  why: Record<string, string>;
+}
+
+export interface Address {
+  address: string;
+  name: string;
+}
+
+export interface ExtractInput {
+  from: Address | undefined;
+  cc: Address[];
+  to: Address[];
+  /** New text without the signature. */
+  body: string;
+  signature: string;
+  ownDomains: Set<string>;
+  defaultRegion: CountryCode;
+}
+
+const LEADING_NOISE = new Set(
+  'please,kindly,contact,call,email,e-mail,mail,reach,write,ask,dear,hi,hello,for,in,during,my,our,your,the,his,her,their,and,or,to,with,via,cc,cc:,copying,looping,meanwhile,alternatively,instead,also,urgent,matters,questions,absence,while,until,colleague,colleagues,successor,replacement,manager,team,at,on,by,mr,mrs,ms,dr,if,as,of,who,whom,is,new,now,both,either,them,him,speak,talk,get,touch,forward,forwarding,sending,send,introduce,introducing,meet,handles,handle,covers,cover,responsible,reachable'.split(','),
+);
+
+/** Candidate person names (runs of capitalised words) in a piece of prose, in order. */
+function nameRuns(text: string): Array<{ name: string; start: number; end: number }> {
+  const out: Array<{ name: string; start: number; end: number }> = [];
+  const re = /(?:\p{Lu}[\p{Ll}\p{Lu}'’-]*\.?|\p{Lu}\.)(?:[ \t]+(?:(?:van|von|de|der|den|da|del|di|du|la|le|bin|al|ter)[ \t]+)?(?:\p{Lu}[\p{Ll}\p{Lu}'’-]*\.?|\p{Lu}\.))*/gu;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    let words = m[0].split(/[ \t]+/);
+    let start = m.index;
+    while (words.length && LEADING_NOISE.has(words[0]!.toLowerCase().replace(/[.:,]$/, ''))) {
+      start += words[0]!.length + 1;
+      words = words.slice(1);
+    }
+    while (words.length && LEADING_NOISE.has(words[words.length - 1]!.toLowerCase().replace(/[.:,]$/, ''))) words.pop();
+    if (words.length < 1) continue;
+    const candidate = words.join(' ').replace(/[.,]$/, '');
+    if (words.length >= 2 && looksLikePersonName(candidate)) {
+      out.push({ name: normalizePersonName(candidate)!, start, end: start + candidate.length });
+    } else if (words.length === 1 && /^\p{Lu}\p{Ll}{2,}$/u.test(candidate)) {
+      // A single first name ("Tom") is kept as a weak candidate; it is only used with header evidence.
+      out.push({ name: candidate, start, end: start + candidate.length });
+    }
+  }
+  return out;
+}
+
+/** Clause boundaries: line breaks, sentence ends and semicolons. */
+function clauseBounds(text: string, at: number): [number, number] {
+  let start = 0;
+  const before = text.slice(0, at);
+  const re = /\n|[.!?;](?=\s+\p{Lu})|[.!?;]\s*$/gu;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(before))) start = m.index + m[0].length;
+  const after = text.slice(at);
+  const endRel = after.search(/\n|[.!?;](?=\s+\p{Lu}|\s*$)(?<!\b[A-Z])/u);
+  return [start, endRel < 0 ? text.length : at + endRel];
+}
+
+function titleNear(text: string, nameEnd: number, targetStart: number, nameStart: number, clauseStart: number): string | undefined {
+  // ", Head of Procurement," or " (CFO) " between the name and the address.
+  const between = text
+    .slice(nameEnd, targetStart)
+    .replace(/\b(?:at|on|via|by|under|is|at:|email|e-mail|mail|tel|phone|mobile|or)\b[\s:]*$/i, '')
+    .trim()
+    .replace(/^[,(–—-]\s*|[,)–—:<-]\s*$/g, '')
+    .trim();
+  if (between && between.length <= 60 && TITLE_WORDS.test(between) && !/@/.test(between)) {
+    return splitTitleCompany(between.replace(/^(?:our|my|the|their)\s+/i, ''))[0];
+  }
+  // "our CFO, Jane Roe" / "Head of Procurement Jane Roe"
+  const before = text.slice(clauseStart, nameStart);
+  const m = /(?:^|[\s,(])(?:our|my|the|their|your)?\s*((?:[\p{L}&/-]+\s+){0,4}[\p{L}&/-]+)\s*,?\s*$/iu.exec(before);
+  if (m && TITLE_WORDS.test(m[1]!) && m[1]!.length <= 50) {
+    const t = m[1]!.replace(/^(?:please\s+)?(?:contact|call|email|reach|ask|write to|speak to|talk to)\s+/i, '').replace(/^(?:our|my|the|their|your)\s+/i, '').trim();
+    if (t && TITLE_WORDS.test(t) && !/\b(?:contact|please)\b/i.test(t)) return t.replace(/^(?:our|my|the|their|your)\s+/i, '');
+  }
+  return undefined;
+}
+
+export function extractContacts(input: ExtractInput): Contact[] {
+  const contacts: Contact[] = [];
+  const senderEmail = normalizeEmail(input.from?.address);
+  const senderRegion = regionForEmail(senderEmail, input.defaultRegion);
+  const displayName = normalizePersonName(input.from?.name);
+  const hintTokens = [...new Set([...(displayName ? nameTokens(displayName) : []), ...(senderEmail ? nameTokens(senderEmail.split('@')[0]!.replace(/[._-]/g, ' ')) : [])])];
+
+  // ---- the sender
+  const card: CardFields = input.signature
+    ? parseContactCard(input.signature, { region: senderRegion, nameTokens: hintTokens, ...(senderEmail ? { email: senderEmail } : {}) })
+    : { why: {} };
+  const sender: Contact = { role: 'sender', why: {} };
+  if (senderEmail) {
+    sender.email = senderEmail;
+    sender.why.email = 'the From address';
+  }
+  const sigName = card.name;
+  if (displayName && sigName) {
+    const a = nameTokens(displayName);
+    const b = nameTokens(sigName);
+    const overlap = a.some((t) => b.includes(t) || b.some((u) => u.startsWith(t) || t.startsWith(u)));
+    if (overlap) {
+      const pick = b.length > a.length || (b.length === a.length && sigName.length > displayName.length) ? sigName : displayName;
+      sender.name = pick;
+      sender.why.name = pick === sigName ? `fullest form, from the signature (display name "${input.from?.name}")` : 'fullest form, from the display name';
+    } else {
+      sender.name = displayName;
+      sender.why.name = 'display name (the signature name does not match it)';
+    }
+  } else if (sigName && (!input.from?.name || hintTokens.some((t) => nameTokens(sigName).includes(t)) || !displayName)) {
+    sender.name = sigName;
+    sender.why.name = card.why.name ?? 'signature';
+  } else if (displayName) {
+    sender.name = displayName;
+    sender.why.name = 'display name of the From header';
+  }
+  const sigIsSenders = !sigName || !displayName || nameTokens(sigName).some((t) => nameTokens(displayName).includes(t)) || hintTokens.some((t) => nameTokens(sigName).includes(t));
+  if (sigIsSenders) {
+    if (card.title) {
+      sender.title = card.title;
+      sender.why.title = card.why.title ?? 'signature';
+    }
+    if (card.company) {
+      sender.company = card.company;
+      sender.why.company = card.why.company ?? 'signature';
+    }
+    if (card.phone) {
+      sender.phone = card.phone;
+      sender.why.phone = card.why.phone ?? 'signature';
+    }
+  }
+  if (sender.email || sender.name) contacts.push(sender);
+
+  // ---- other people in the new text
+  const usable = (email: string | undefined): email is string =>
+    !!email && email !== senderEmail && !isOwnAddress(email, input.ownDomains) && !isRoleAddress(email);
+  const seen = new Set<string>(senderEmail ? [senderEmail] : []);
+  const others: Contact[] = [];
+  const addOther = (c: Contact) => {
+    const key = c.email ?? `${c.name ?? ''}|${c.phone ?? ''}`;
+    if (seen.has(key)) {
+      const existing = others.find((o) => (o.email ?? `${o.name ?? ''}|${o.phone ?? ''}`) === key);
+      if (existing) {
+        for (const f of ['name', 'title', 'company', 'phone'] as const) {
+          if (!existing[f] && c[f]) {
+            existing[f] = c[f];
+            existing.why[f] = c.why[f] ?? '';
+          }
+        }
+      }
+      return;
+    }
+    seen.add(key);
+    others.push(c);
+  };
+  const body = input.body;
+  const consumed: Array<[number, number]> = [];
+
+  // Contact cards: blocks of short lines with a name line and an email or phone.
+  let offset = 0;
+  for (const block of body.split(/\n\s*\n/)) {
+    const start = body.indexOf(block, offset);
+    offset = start + block.length;
+    const lines = block.split('\n').filter((l) => l.trim());
+    if (lines.length < 2 || lines.length > 8 || lines.some((l) => l.trim().length > 90)) continue;
+    if (!looksLikePersonName(lines[0]!.replace(/^[-*•\d.)\s]+/, '').replace(/[:,]$/, ''))) continue;
+    const emails = (block.match(EMAIL_IN_TEXT) ?? []).map((e) => normalizeEmail(e)).filter(usable);
+    const region = regionForEmail(emails[0], input.defaultRegion);
+    const f = parseContactCard(block.replace(/^[-*•\d.)\s]+/gm, ''), { region });
+    if (!f.name || (!emails[0] && !f.phone)) continue;
+    const c: Contact = { role: 'card', name: f.name, why: { name: `first line of a contact block: "${lines[0]!.trim()}"` } };
+    if (emails[0]) {
+      c.email = emails[0];
+      c.why.email = 'written in the same block';
+    }
+    if (f.title) {
+      c.title = f.title;
+      c.why.title = f.why.title ?? '';
+    }
+    if (f.company) {
+      c.company = f.company;
+      c.why.company = f.why.company ?? '';
+    }
+    if (f.phone) {
+      c.phone = f.phone;
+      c.why.phone = f.why.phone ?? '';
+    }
+    addOther(c);
+    consumed.push([start, start + block.length]);
+  }
+  const isConsumed = (i: number) => consumed.some(([a, b]) => i >= a && i < b);
+
+  // Prose: every email and phone, with the name written before it in the same clause.
+  const headerNames = new Map<string, string>();
+  for (const a of [...input.cc, ...input.to]) {
+    const e = normalizeEmail(a.address);
+    const n = normalizePersonName(a.name);
+    if (e && n) headerNames.set(e, n);
+  }
+  const phonesInBody = findPhones(body, input.defaultRegion);
+  const emailMatches = [...body.matchAll(EMAIL_IN_TEXT)].filter((m) => !isConsumed(m.index ?? 0));
+  const targets: Array<{ kind: 'email' | 'phone'; start: number; end: number; value: string }> = [];
+  for (const m of emailMatches) {
+    const e = normalizeEmail(m[0]);
+    if (usable(e)) targets.push({ kind: 'email', start: m.index!, end: m.index! + m[0].length, value: e });
+  }
+  for (const p of phonesInBody) if (!p.isFax && !isConsumed(p.start)) targets.push({ kind: 'phone', start: p.start, end: p.end, value: p.e164 });
+  targets.sort((a, b) => a.start - b.start);
+
+  const byPerson: Array<{ contact: Contact; clause: [number, number]; nameEnd: number }> = [];
+  for (const t of targets) {
+    const [cs, ce] = clauseBounds(body, t.start);
+    // A phone right after an email (or the other way round) in the same clause belongs to that person.
+    const prev = byPerson[byPerson.length - 1];
+    const runs = nameRuns(body.slice(cs, t.start)).filter((r) => r.name.includes(' '));
+    const lastRun = runs[runs.length - 1];
+    if (prev && prev.clause[0] === cs && (!lastRun || cs + lastRun.start < prev.nameEnd)) {
+      const c = prev.contact;
+      if (t.kind === 'phone' && !c.phone) {
+        // Re-derive the region from the person's email now that we know it.
+        const region = regionForEmail(c.email, input.defaultRegion);
+        const again = findPhones(body.slice(t.start, t.end), region)[0];
+        c.phone = again?.e164 ?? t.value;
+        c.why.phone = 'number written next to the person';
+        continue;
+      }
+      if (t.kind === 'email' && !c.email) {
+        c.email = t.value;
+        c.why.email = 'address written next to the person';
+        continue;
+      }
+    }
+    let name: string | undefined;
+    let nameStart = t.start;
+    let nameEnd = t.start;
+    let why = '';
+    if (lastRun) {
+      name = lastRun.name;
+      nameStart = cs + lastRun.start;
+      nameEnd = cs + lastRun.end;
+      why = 'name written before it in the same sentence';
+    } else {
+      const after = body.slice(t.end, ce);
+      const m = /^\s*[(\[<,–-]\s*(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}'’.-]+){1,3})\s*[)\]>]?/u.exec(after);
+      const n = m ? normalizePersonName(m[1]) : undefined;
+      if (n) {
+        name = n;
+        why = 'name written after it';
+      } else if (t.kind === 'email' && headerNames.has(t.value)) {
+        name = headerNames.get(t.value);
+        why = 'display name of the same address in the Cc/To header';
+      }
+    }
+    if (!name && t.kind === 'phone') continue; // a bare number with nobody named is not a contact
+    const c: Contact = { role: 'referral', why: {} };
+    if (name) {
+      c.name = name;
+      c.why.name = why;
+    }
+    if (t.kind === 'email') {
+      c.email = t.value;
+      c.why.email = 'address written in the new text';
+    } else {
+      c.phone = t.value;
+      c.why.phone = 'number written next to the person';
+    }
+    const title = name ? titleNear(body, nameEnd, t.start, nameStart, cs) : undefined;
+    if (title) {
+      c.title = title;
+      c.why.title = 'written next to the name';
+    }
+    byPerson.push({ contact: c, clause: [cs, ce], nameEnd: Math.max(nameEnd, t.end) });
+  }
+  for (const { contact } of byPerson) {
+    // Phone region follows the person's email when the number was written without +CC.
+    if (contact.phone && contact.email) {
+      const region = regionForEmail(contact.email, input.defaultRegion);
+      if (region !== input.defaultRegion) {
+        const idx = targets.find((t) => t.kind === 'phone' && t.value === contact.phone);
+        if (idx) {
+          const again = findPhones(body.slice(idx.start, idx.end), region)[0];
+          if (again) contact.phone = again.e164;
+        }
+      }
+    }
+    if (contact.email || (contact.name && contact.name.includes(' ') && contact.phone)) addOther(contact);
+  }
+
+  // Cc'd colleagues the new text names ("cc'ing Tom, who handles this").
+  for (const a of [...input.cc, ...input.to]) {
+    const e = normalizeEmail(a.address);
+    if (!usable(e) || seen.has(e)) continue;
+    const n = normalizePersonName(a.name);
+    if (!n) continue;
+    const tokens = n.split(' ');
+    const mentioned = tokens.some((t) => t.length > 1 && new RegExp(`(^|[^\\p{L}])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}])`, 'u').test(body));
+    if (!mentioned) continue;
+    addOther({ role: 'cc', name: n, email: e, why: { name: 'display name in the Cc/To header, named in the new text', email: 'Cc/To header' } });
+  }
+
+  // Colleagues (same email domain as the sender) inherit the sender's company.
+  for (const c of others) {
+    if (!c.company && sender.company && c.email && senderEmail && emailDomain(c.email) === emailDomain(senderEmail)) {
+      c.company = sender.company;
+      c.why.company = "the sender's company (same email domain)";
+    }
+  }
+  return [...contacts, ...others];
+}

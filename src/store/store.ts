@@ -1,0 +1,213 @@
+/**
+ * The SQLite state of mailops at <data-dir>/state/mailops.db. This module alone owns the schema and
+ * its migrations: processed messages (the ingest ledger), suppressions, bounces and events.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+type DB = Database.Database;
+
+const MIGRATIONS: string[] = [
+  // 1: ingest ledger, suppressions, bounces, events
+  `
+  CREATE TABLE messages (
+    message_key   TEXT PRIMARY KEY,
+    message_id    TEXT,
+    kind          TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('writing', 'done', 'quarantined')),
+    source        TEXT,
+    received_at   TEXT,
+    from_email    TEXT,
+    campaign_id   TEXT,
+    recipient_id  TEXT,
+    rows_written  INTEGER NOT NULL DEFAULT 0,
+    csv_path      TEXT,
+    csv_offset    INTEGER,
+    detail        TEXT,
+    processed_at  TEXT NOT NULL
+  );
+  CREATE INDEX messages_status ON messages(status);
+  CREATE INDEX messages_kind ON messages(kind, processed_at);
+  CREATE TABLE suppressions (
+    email          TEXT PRIMARY KEY,
+    reason         TEXT NOT NULL,
+    source_message TEXT,
+    detail         TEXT,
+    created_at     TEXT NOT NULL
+  );
+  CREATE TABLE bounces (
+    id            INTEGER PRIMARY KEY,
+    email         TEXT NOT NULL,
+    hard          INTEGER NOT NULL,
+    status        TEXT,
+    reason        TEXT,
+    message_key   TEXT NOT NULL,
+    occurred_at   TEXT NOT NULL,
+    UNIQUE (email, message_key)
+  );
+  CREATE INDEX bounces_email ON bounces(email, occurred_at);
+  CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,
+    at           TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    email        TEXT,
+    message_key  TEXT,
+    detail       TEXT
+  );
+  CREATE INDEX events_type ON events(type, at);
+  `,
+];
+
+export type MessageStatus = 'writing' | 'done' | 'quarantined';
+
+export interface MessageRecord {
+  message_key: string;
+  message_id: string | null;
+  kind: string;
+  status: MessageStatus;
+  source: string | null;
+  received_at: string | null;
+  from_email: string | null;
+  campaign_id: string | null;
+  recipient_id: string | null;
+  rows_written: number;
+  csv_path: string | null;
+  csv_offset: number | null;
+  detail: string | null;
+  processed_at: string;
+}
+
+export type SuppressionReason = 'hard-bounce' | 'soft-bounce' | 'complaint' | 'unsubscribe' | 'request' | 'manual';
+export const SUPPRESSION_REASONS: SuppressionReason[] = ['hard-bounce', 'soft-bounce', 'complaint', 'unsubscribe', 'request', 'manual'];
+
+export interface Suppression {
+  email: string;
+  reason: SuppressionReason;
+  source_message: string | null;
+  detail: string | null;
+  created_at: string;
+}
+
+export function stateDbPath(dataDir: string): string {
+  return path.join(dataDir, 'state', 'mailops.db');
+}
+
+export class StateStore {
+  readonly db: DB;
+  private readonly stmts;
+
+  private constructor(db: DB) {
+    this.db = db;
+    this.stmts = {
+      getMessage: db.prepare<[string], MessageRecord>('SELECT * FROM messages WHERE message_key = ?'),
+      pending: db.prepare<[], MessageRecord>("SELECT * FROM messages WHERE status = 'writing' ORDER BY csv_offset DESC"),
+      begin: db.prepare(
+        `INSERT INTO messages (message_key, message_id, kind, status, source, received_at, from_email, campaign_id, recipient_id, rows_written, csv_path, csv_offset, detail, processed_at)
+         VALUES (@message_key, @message_id, @kind, @status, @source, @received_at, @from_email, @campaign_id, @recipient_id, @rows_written, @csv_path, @csv_offset, @detail, @processed_at)
+         ON CONFLICT(message_key) DO UPDATE SET message_id=excluded.message_id, kind=excluded.kind, status=excluded.status, source=excluded.source,
+           received_at=excluded.received_at, from_email=excluded.from_email, campaign_id=excluded.campaign_id, recipient_id=excluded.recipient_id,
+           rows_written=excluded.rows_written, csv_path=excluded.csv_path, csv_offset=excluded.csv_offset, detail=excluded.detail, processed_at=excluded.processed_at`,
+      ),
+      finish: db.prepare("UPDATE messages SET status = 'done' WHERE message_key = ?"),
+      drop: db.prepare('DELETE FROM messages WHERE message_key = ?'),
+      getSuppression: db.prepare<[string], Suppression>('SELECT * FROM suppressions WHERE email = ?'),
+      addSuppression: db.prepare(
+        'INSERT INTO suppressions (email, reason, source_message, detail, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(email) DO NOTHING',
+      ),
+      removeSuppression: db.prepare('DELETE FROM suppressions WHERE email = ?'),
+      listSuppressions: db.prepare<[], Suppression>('SELECT * FROM suppressions ORDER BY created_at, email'),
+      addBounce: db.prepare(
+        'INSERT INTO bounces (email, hard, status, reason, message_key, occurred_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(email, message_key) DO NOTHING',
+      ),
+      softCount: db.prepare<[string, string, string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM bounces WHERE email = ? AND hard = 0 AND occurred_at > ? AND occurred_at <= ?',
+      ),
+      addEvent: db.prepare('INSERT INTO events (at, type, email, message_key, detail) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  static open(dataDir: string): StateStore {
+    const file = stateDbPath(dataDir);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new StateStore(db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getMessage(key: string): MessageRecord | undefined {
+    return this.stmts.getMessage.get(key);
+  }
+
+  /** Messages whose rows may be half written: a crash happened between decision and completion. */
+  pendingWrites(): MessageRecord[] {
+    return this.stmts.pending.all();
+  }
+
+  recordMessage(rec: Omit<MessageRecord, 'processed_at'> & { processed_at?: string }): void {
+    this.stmts.begin.run({ ...rec, processed_at: rec.processed_at ?? new Date().toISOString() });
+  }
+
+  finishMessage(key: string): void {
+    this.stmts.finish.run(key);
+  }
+
+  forgetMessage(key: string): void {
+    this.stmts.drop.run(key);
+  }
+
+  getSuppression(email: string): Suppression | undefined {
+    return this.stmts.getSuppression.get(email.toLowerCase());
+  }
+
+  /** Adds a suppression; returns false when the address was already suppressed. */
+  suppress(email: string, reason: SuppressionReason, sourceMessage: string | null, detail: string | null, at = new Date()): boolean {
+    const changed = this.stmts.addSuppression.run(email.toLowerCase(), reason, sourceMessage, detail, at.toISOString()).changes > 0;
+    if (changed) this.event('suppressed', email.toLowerCase(), sourceMessage, `${reason}${detail ? `: ${detail}` : ''}`, at);
+    return changed;
+  }
+
+  unsuppress(email: string): boolean {
+    const changed = this.stmts.removeSuppression.run(email.toLowerCase()).changes > 0;
+    if (changed) this.event('unsuppressed', email.toLowerCase(), null, null);
+    return changed;
+  }
+
+  listSuppressions(): Suppression[] {
+    return this.stmts.listSuppressions.all();
+  }
+
+  /** Records a bounce; returns the number of soft bounces for the address within the window ending at `at`. */
+  recordBounce(email: string, hard: boolean, status: string | undefined, reason: string, messageKey: string, at: Date, windowDays: number): number {
+    this.stmts.addBounce.run(email.toLowerCase(), hard ? 1 : 0, status ?? null, reason, messageKey, at.toISOString());
+    if (hard) return 0;
+    const since = new Date(at.getTime() - windowDays * 86_400_000).toISOString();
+    return this.stmts.softCount.get(email.toLowerCase(), since, at.toISOString())?.n ?? 0;
+  }
+
+  event(type: string, email: string | null, messageKey: string | null, detail: string | null, at = new Date()): void {
+    this.stmts.addEvent.run(at.toISOString(), type, email, messageKey, detail);
+  }
+}
+
+function migrate(db: DB): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
