@@ -77,14 +77,14 @@ export function analyzeParsed(mail: ParsedMail, raw: Buffer, receivedFallback: D
   const quote = splitQuote(mail.text);
   const attribution = attribute(mail, { ownDomains: configured, replyLocalpart: ctx.replyLocalpart }, '');
   const own = new Set([...configured, ...attribution.ownDomainsSeen]);
-  // The author of the quoted original is us: their domain is ours unless it is the sender's own.
-  if (quote.quoteHeader && (quote.quoteReason === 'wrote-header' || quote.quoteReason === 'outlook-header-block')) {
+  const classifyCtx = { ownDomains: own, replyLocalpart: ctx.replyLocalpart };
+  const classification = classify(mail, quote.newText, classifyCtx, recipientAddressesOf(mail));
+  // In a reply, the author of the quoted original is us: their domain is ours unless it is the sender's.
+  if ((classification.kind === 'human' || classification.kind === 'auto-reply') && quote.quoteHeader && (quote.quoteReason === 'wrote-header' || quote.quoteReason === 'outlook-header-block')) {
     const m = quote.quoteHeader.match(EMAIL_IN_TEXT);
     const author = m ? normalizeEmail(m[0]) : undefined;
     if (author && fromEmail && emailDomain(author) !== emailDomain(fromEmail) && !isRoleAddress(author)) own.add(emailDomain(author));
   }
-  const classifyCtx = { ownDomains: own, replyLocalpart: ctx.replyLocalpart };
-  const classification = classify(mail, quote.newText, classifyCtx, recipientAddressesOf(mail));
   let finalAttribution = attribution;
   if ((classification.kind === 'bounce' || classification.kind === 'complaint') && (!attribution.campaignId || !attribution.recipientId)) {
     finalAttribution = attribute(mail, { ownDomains: configured, replyLocalpart: ctx.replyLocalpart }, reportText(mail));

@@ -91,15 +91,15 @@ const REASON_PHRASES: Array<[BounceReason, RegExp]> = [
   ['mailboxfull', /mailbox (?:is )?full|over ?quota|quota (?:exceeded|exceed)|exceeded (?:its|the|storage|their)[^.]{0,20}(?:quota|allocation|limit)|storage (?:allocation|space)|insufficient (?:system )?storage|mailbox size limit|not enough (?:space|storage)|user is over|disk quota|mail ?box (?:has )?exceeded|is full|out of storage|quota limit|mailfolder is full|full mailbox/i],
   ['mesgtoobig', /message (?:is )?too (?:big|large)|exceeds? (?:the )?(?:maximum|max) (?:message )?size|size limit exceeded|message size exceeds|message length exceeds/i],
   ['spamdetected', /spam|junk mail|\bubes?\b|unsolicited|bulk mail|content rejected|message content|looks like|suspicious|phish/i],
-  ['blocked', /blacklist|blocklist|block ?list|listed (?:in|on|at)|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracuda|sorbs|\bbanned\b|reputation|poor reputation|rejected (?:due to|because of) (?:ip|your ip)|client host \S+ (?:blocked|rejected)|access denied|connection refused|not allowed to send|blocked/i],
+  ['blocked', /blacklist|blocklist|block ?list|listed (?:in|on|at) (?:the )?(?:\S+ )?(?:bl|rbl|dnsbl|blacklist|blocklist|spamhaus|spamcop|barracuda)|\bdnsbl\b|\brbl\b|spamhaus|spamcop|barracuda|sorbs|\bbanned\b|reputation|poor reputation|rejected (?:due to|because of) (?:ip|your ip)|client host \S+ (?:blocked|rejected)|access denied|connection refused|not allowed to send|blocked/i],
   ['securityerror', /authentication required|\bauth(?:entication)? (?:failed|failure)|dmarc|\bspf\b|\bdkim\b|not authorized|unauthenticated|tls required|encryption required/i],
   ['toomanyconn', /too many (?:connections|concurrent|recipients|messages)|rate limit|rate-limit|throttl|try (?:again )?later|temporarily deferred|temporarily rate/i],
   ['suspend', /(?:account|mailbox|user) (?:is |has been )?(?:disabled|suspended|deactivated|inactive|locked|frozen|expired|closed)|inactive (?:account|user|mailbox)|(?:disabled|suspended|deactivated) (?:account|mailbox|user)|no longer (?:active|in use|available)|account (?:has been )?terminated/i],
   ['hasmoved', /has moved|address (?:has )?changed|moved to|no longer at this address|new address is/i],
-  ['networkerror', /connection (?:timed out|reset|lost)|network (?:error|unreachable)|no route to host|lost connection|timed out while/i],
   ['hostunknown', /host (?:or domain name )?(?:not found|unknown)|unknown host|domain (?:name )?(?:not found|does not exist|unknown)|name service error|no such domain|unrouteable (?:mail )?domain|unroutable domain|domain (?:is )?not (?:valid|configured)|no mx (?:record|host)|mx (?:record )?(?:not found|lookup failed)|dns (?:error|lookup failed)|nxdomain|could not resolve|unresolvable|host name lookup failure|invalid domain|domain .{0,40} not exist|domain is not reachable/i],
   ['notaccept', /does not accept mail|null mx|accepts no mail|not accept(?:ing)? (?:any )?(?:e-?)?mail/i],
-  ['userunknown', /user (?:unknown|not found|doesn'?t exist|does not exist)|unknown user|no such (?:user|recipient|mailbox|address|account|person)|(?:mailbox|recipient|address|account|user ?name|e-?mail address|email account) (?:is )?(?:unknown|unavailable|not found|does not exist|doesn'?t exist|not exist|invalid|rejected|not valid|disabled or discontinued)|(?:unknown|invalid|bad|non-?existent|unrouteable) (?:recipient|mailbox|address|user|destination)|recipient (?:address )?rejected|address rejected|not a valid (?:mailbox|recipient|user)|mailbox unavailable|unrouteable address|invalid address|undeliverable address|no mailbox|does not have (?:a|an) (?:account|mailbox)|doesn'?t have (?:a|an)[^\n]{0,40}account|unknown (?:local[- ]part|address)|not listed in|no longer (?:with|employed)|deleted|recipient not|address not found|couldn'?t be found|could not be found|unable to find|addressee unknown|no valid recipients|not our customer|mailbox not|does not exist|doesn'?t exist|user (?:account )?is unavailable|unknown or illegal alias|bad destination|relay (?:access )?denied|relaying denied|not permitted to relay/i],
+  ['userunknown', /user (?:unknown|not found|doesn'?t exist|does not exist)|unknown user|no such (?:user|recipient|mailbox|address|account|person)|(?:mailbox|recipient|address|account|user ?name|e-?mail address|email account) (?:is )?(?:unknown|unavailable|not found|does not exist|doesn'?t exist|not exist|invalid|rejected|not valid|disabled or discontinued)|(?:unknown|invalid|bad|non-?existent|unrouteable) (?:recipient|mailbox|address|user|destination)|recipient (?:address )?rejected|address rejected|not a valid (?:mailbox|recipient|user)|mailbox unavailable|unrouteable address|invalid address|undeliverable address|no mailbox|does not have (?:a|an) (?:account|mailbox)|doesn'?t have (?:a|an)[^\n]{0,40}account|unknown (?:local[- ]part|address)|not listed in|no longer (?:with|employed)|deleted|recipient not|address not found|couldn'?t be found|could not be found|unable to find|addressee unknown|no valid recipients|not our customer|mailbox not|does not exist|doesn'?t exist|user (?:account )?is unavailable|unknown or illegal alias|bad destination|please check (?:if |that )?(?:the )?(?:recipient'?s? )?(?:e-?mail )?address|check the address|relay (?:access )?denied|relaying denied|not permitted to relay/i],
+  ['networkerror', /connection (?:timed out|reset|lost)|network (?:error|unreachable)|no route to host|lost connection|timed out while/i],
   ['expired', /(?:delivery|message) (?:time ?out|timed out|expired)|retry (?:time|timeout) (?:not reached|exceeded)|could not be delivered (?:within|for)|giving up|has been delayed|delivery (?:has been )?delayed|will (?:be )?retr|still trying|temporarily unable|not yet been delivered|expired|too long in queue/i],
   ['systemerror', /system error|internal error|local error|server error|temporary (?:server )?(?:failure|error)|configuration error|mail loop|too many hops|routing loop/i],
   ['filtered', /filtered|rejected by (?:recipient|user|rule|filter)|refused|not accepted|denied/i],
@@ -132,6 +132,7 @@ const SENDER_SIDE = /sender (?:address )?(?:rejected|denied|refused|verify faile
 const FILTERED_FIRST = /refused due to recipient preferences|only accepting mail from|is not accepting (?:any )?mail|recipient (?:has )?restricted|rejected by recipient|user reject|refuse to receive|due to extended inactivity/i;
 const DBEB_USERUNKNOWN = /recipient address rejected: access denied|recipientnotfound|address does not exist/i;
 const GENERIC_UNKNOWN_USER = /^(?:[^a-z]*)(?:.*\b)?(?:unknown user|no such user|user unknown)\b/i;
+const STRONG_USER = /no such user|invalid recipient|user unknown|unknown user|does not exist|doesn'?t exist|mailbox not found/i;
 const DNS_TRANSIENT = /malformed or unexpected name server reply|name server (?:failure|timeout)|servfail|temporary (?:dns|lookup) failure|lookup (?:timed out|timeout)/i;
 
 /** sisimai's policy: the flag follows the reason; notaccept is hard when the code is 5xx. */
@@ -162,7 +163,7 @@ export function bounceReason(status: string | undefined, diagnostic: string): { 
   // "550 Unknown user" with no recipient-specific status is what content filters answer after DATA.
   if (!locked && reason === 'userunknown' && GENERIC_UNKNOWN_USER.test(text) && !specific) reason = 'filtered';
   // Wording that says "unknown user" under a content (x.6), system (x.3) or policy (x.7) status: the status wins.
-  if (!locked && reason && HARD_REASONS.has(reason) && status && /^[45]\.[367]\.\d+$/.test(status)) {
+  if (!locked && reason && HARD_REASONS.has(reason) && status && /^[45]\.[367]\.\d+$/.test(status) && !STRONG_USER.test(text)) {
     reason = status.split('.')[1] === '6' ? 'filtered' : status.split('.')[1] === '3' ? 'systemerror' : 'rejected';
   }
   if (!locked && reason === 'hostunknown' && (status?.startsWith('4') || /\b4\d\d\b/.test(text.slice(0, 40)))) reason = 'networkerror';
@@ -265,7 +266,11 @@ function classifyBounce(mail: ParsedMail, ctx: ClassifyContext): Classification 
   if (bodyHit) signals.push('bounce wording in the body');
 
   // DSN fields written inline (broken MIME, or a report forwarded as text).
-  const inlineDsn = !dsnPart ? parseFieldBlocks(bodyHead).filter((b) => b.has('final-recipient') && (b.has('status') || b.has('action'))) : [];
+  const nested = mail.parts
+    .filter((p) => /^(?:message\/rfc822|text\/rfc822-headers|message\/global)/.test(p.contentType))
+    .map((p) => p.content.toString('utf8').slice(0, 20000))
+    .join('\n');
+  const inlineDsn = !dsnPart ? parseFieldBlocks(`${bodyHead}\n\n${nested}`).filter((b) => b.has('final-recipient') && (b.has('status') || b.has('action'))) : [];
   if (inlineDsn.length) signals.push('delivery-status fields in the body');
   const structural = !!dsnPart || isReport || !!failedHeader || inlineDsn.length > 0;
   const isReply = /^(re|aw|sv|antw|r|rif)\s*:/i.test(mail.subject);
@@ -301,25 +306,64 @@ function classifyBounce(mail: ParsedMail, ctx: ClassifyContext): Classification 
     }
   }
   if (!recipients.length) {
-    // Text bounce: the failed address from X-Failed-Recipients, else the first foreign address near an error.
-    const candidates: string[] = [];
-    if (failedHeader) for (const m of failedHeader.matchAll(EMAIL_IN_TEXT)) candidates.push(m[0]);
-    if (!candidates.length) {
-      const cut = bodyHead.search(/^(?:-{2,}.*(?:original message|returned message|headers|message text|undelivered message).*|content-type: message\/rfc822)/im);
-      const head = cut > 0 ? bodyHead.slice(0, cut) : bodyHead;
-      for (const m of head.matchAll(EMAIL_IN_TEXT)) candidates.push(m[0]);
-    }
-    const daemon = (mail.from?.address ?? '').toLowerCase();
-    const picked = candidates
-      .map((c) => normalizeEmail(c))
-      .find((e): e is string => !!e && e !== daemon && !DAEMON_FROM.test(e) && !isOwnAddress(e, ctx.ownDomains) && !e.startsWith(`${ctx.replyLocalpart}+`));
+    // Text bounce: the failed address from X-Failed-Recipients, else the best-scored address in the text.
+    const picked = pickFailedRecipient(mail, failedHeader, ctx);
     const status = STATUS_RE.exec(bodyHead)?.[0];
     const idx = picked ? bodyHead.toLowerCase().indexOf(picked) : -1;
-    const near = humanPart(idx >= 0 ? bodyHead.slice(Math.max(0, idx - 200), idx + 800) : bodyHead, picked ?? '');
-    const { reason, hard } = bounceReason(status ?? STATUS_RE.exec(near)?.[0], near);
-    if (picked) recipients.push({ email: picked, status, action: 'failed', diagnostic: REPLY_CODE_RE.exec(near) ? near.split('\n').find((l) => REPLY_CODE_RE.test(l))?.trim() : undefined, reason, hard });
+    const near = humanPart(idx >= 0 ? bodyHead.slice(Math.max(0, idx - 300), idx + 800) : bodyHead, picked ?? '');
+    const nearStatus = STATUS_RE.exec(near)?.[0];
+    const { reason, hard } = bounceReason(nearStatus ?? status, near);
+    if (picked) {
+      const diagLine = near.split('\n').find((l) => REPLY_CODE_RE.test(l) || STATUS_RE.test(l))?.trim();
+      recipients.push({ email: picked, status: nearStatus ?? status, action: 'failed', diagnostic: diagLine, reason, hard });
+    }
   }
   return { kind: 'bounce', signals, bounce: { recipients } };
+}
+
+const HEADER_LINE = /^\s*(?:from|return-path|reply-to|sender|received|message-id|in-reply-to|references|x-[\w-]+|dkim-signature|envelope-from|errors-to|resent-from|list-[\w-]+)\s*:/i;
+const ERROR_LINE = /\b(?:unknown|no such|not found|does not exist|doesn't exist|invalid|rejected|refused|denied|disabled|full|quota|unavailable|unrouteable|failed|failure|error|unable|expired|could not|couldn't|undeliverable|bounced?)\b|\b[45]\d\d\b|\b[45]\.\d{1,3}\.\d{1,3}\b/i;
+const RECIPIENT_SECTION = /(?:following (?:addresses|address|recipients?)|recipients? (?:failed|list)|failed (?:addresses|recipients)|could not be delivered to|delivery to the following|undeliverable to|unable to deliver (?:your message )?to|to the following|addressee|original[- ]recipient|final[- ]recipient)/i;
+
+/** Scores every address in a text bounce; the failed recipient is near error wording, never the original sender. */
+function pickFailedRecipient(mail: ParsedMail, failedHeader: string | undefined, ctx: ClassifyContext): string | undefined {
+  if (failedHeader) {
+    for (const m of failedHeader.matchAll(EMAIL_IN_TEXT)) {
+      const e = normalizeEmail(m[0]);
+      if (e) return e;
+    }
+  }
+  const exclude = new Set<string>();
+  for (const a of [...mail.to, ...mail.cc, ...(mail.from ? [mail.from] : [])]) {
+    const e = normalizeEmail(a.address);
+    if (e) exclude.add(e);
+  }
+  const text = mail.text.slice(0, 20000);
+  const lines = text.split('\n');
+  const scores = new Map<string, number>();
+  let section = 0;
+  let inReturned = false;
+  lines.forEach((line, i) => {
+    if (RECIPIENT_SECTION.test(line)) section = 4;
+    if (/^\s*(?:-{2,}.*(?:original message|returned message|message text|undelivered message|headers of|below is a copy)|content-type: message\/rfc822)/i.test(line)) inReturned = true;
+    for (const m of line.matchAll(EMAIL_IN_TEXT)) {
+      const e = normalizeEmail(m[0]);
+      if (!e || exclude.has(e) || /^mailer[-_]?daemon@/i.test(e) || isOwnAddress(e, ctx.ownDomains) || e.startsWith(`${ctx.replyLocalpart}+`)) continue;
+      let score = 1;
+      if (HEADER_LINE.test(line)) score -= 3;
+      if (/^\s*to\s*:/i.test(line)) score += inReturned ? 2 : 1;
+      if (ERROR_LINE.test(line) || ERROR_LINE.test(lines[i + 1] ?? '')) score += 3;
+      if (/^\s*<?[^\s<>]+@[^\s<>]+>?\s*(?::|\.\.\.|$)/.test(line)) score += 2;
+      if (section > 0) score += 2;
+      if (inReturned) score -= 1;
+      scores.set(e, Math.max(scores.get(e) ?? -99, score) + 0.01);
+    }
+    if (section > 0 && line.trim()) section--;
+  });
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const [e, sc] of scores) if (sc > bestScore) [best, bestScore] = [e, sc];
+  return best;
 }
 
 // ---------------------------------------------------------------- auto-reply

@@ -21,6 +21,16 @@ export interface CardFields {
   why: Record<string, string>;
 }
 
+/** Words that name a role (a person's job), as opposed to a department. */
+export const ROLE_WORDS =
+  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|supervisor|recruiter|buyer|strategist|scientist|researcher|professor|editor|producer|designer|planner|agent|broker|auditor|intern|geschäftsführer|geschäftsführerin|leiter|leiterin|prokurist|inhaber|inhaberin|vorstand|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef|chargé|chargée|gérant|gérante|président|présidente|ingénieur|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|consulente|eigenaar|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia|toimitusjohtaja|einkäufer)\b/i;
+
+const ROLE_COMPOUND = /(?:chef|leiter|leiterin|direktor|direktorin|manager|ansvarig|sjef|päällikkö|verantwortlicher|beauftragter|beauftragte)(?![\p{L}])/iu;
+
+export function isRoleLike(s: string): boolean {
+  return ROLE_WORDS.test(s) || ROLE_COMPOUND.test(s);
+}
+
 export const TITLE_WORDS =
   /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|board member|member of the board|managing|general manager|supervisor|superintendent|recruiter|buyer|purchaser|strategist|scientist|researcher|professor|lecturer|editor|producer|designer|marketer|planner|agent|broker|trader|banker|auditor|inspector|technician|operator|officer|intern|trainee|evangelist|ambassador|sales|marketing|procurement|purchasing|operations|business development|account manager|key account|customer success|growth|talent|people|hr|finance|legal|compliance|engineering|product|programme|program|project|geschäftsführer|geschaftsfuhrer|geschäftsführerin|leiter|leiterin|prokurist|vertriebsleiter|einkauf|einkäufer|inhaber|inhaberin|vorstand|abteilungsleiter|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef de|chargé|chargée|gérant|gérante|président|présidente|ingénieur|commercial|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|amministratore|consulente|bedrijfsleider|directeur|eigenaar|inköpschef|säljchef|vd|toimitusjohtaja|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia)\b/i;
 
@@ -46,18 +56,29 @@ function isCompanyLike(seg: string): boolean {
   return COMPANY_SUFFIX.test(seg) && seg.length <= 80 && !/@/.test(seg) && !/^\+?\d/.test(seg);
 }
 
-/** "VP Sales, Acme GmbH" / "Head of IT at Acme" → [title, company]. */
-export function splitTitleCompany(seg: string): [string, string | undefined] {
-  const at = /^(.*?\S)\s+(?:at|@|bei|chez|en|presso|bij|hos|w|na)\s+(\p{Lu}.*)$/u.exec(seg);
-  if (at && TITLE_WORDS.test(at[1]!)) return [at[1]!.trim(), at[2]!.trim()];
-  const parts = seg.split(/\s*,\s+|\s+[-–—]\s+/);
-  if (parts.length >= 2) {
+/**
+ * "VP Sales, Acme GmbH" / "Head of IT at Acme" → [title, company, weak]. A company split off without a
+ * company suffix ("Senior Manager - Strategic Sourcing") is weak: used only if no better one is found.
+ */
+export function splitTitleCompany(seg: string): [string, string | undefined, boolean] {
+  const at = /^(.*?\S)\s+(?:at|@|bei|chez|presso|bij|hos)\s+(\p{Lu}.*)$/u.exec(seg);
+  if (at && TITLE_WORDS.test(at[1]!)) return [at[1]!.trim(), at[2]!.trim(), !isCompanyLike(at[2]!)];
+  for (const sep of [/\s*,\s+/, /\s+[-–—]\s+/]) {
+    const parts = seg.split(sep);
+    if (parts.length < 2) continue;
+    // The longest tail that is company-like: "Leiter Einkauf, Bergmann Logistik GmbH & Co. KG".
+    for (let i = 1; i < parts.length; i++) {
+      const tail = parts.slice(i).join(sep.source.includes(',') ? ', ' : ' - ');
+      const head = parts.slice(0, i).join(sep.source.includes(',') ? ', ' : ' - ');
+      if (isCompanyLike(tail) && ROLE_WORDS.test(head)) return [head.trim(), tail.trim(), false];
+    }
     const last = parts[parts.length - 1]!;
-    if (isCompanyLike(last) || (!TITLE_WORDS.test(last) && /^\p{Lu}/u.test(last) && parts.slice(0, -1).some((p) => TITLE_WORDS.test(p)))) {
-      return [parts.slice(0, -1).join(', ').trim(), last.trim()];
+    const head = parts.slice(0, -1).join(', ');
+    if (!TITLE_WORDS.test(last) && /^\p{Lu}/u.test(last) && ROLE_WORDS.test(head) && last.split(/\s+/).length <= 4) {
+      return [head.trim(), last.trim(), true];
     }
   }
-  return [seg.trim(), undefined];
+  return [seg.trim(), undefined, false];
 }
 
 const LOCATION_LINE = /^(?:[\p{Lu}][\p{L}.' -]+,\s*)?(?:usa|u\.s\.a\.|us|uk|united kingdom|united states|germany|deutschland|france|spain|españa|italy|italia|australia|india|canada|ireland|netherlands|nederland|switzerland|schweiz|austria|österreich|sweden|norway|denmark|finland|poland|portugal|belgium|brazil|mexico|japan|singapore|new zealand|south africa|[A-Z]{2}\s+\d{5})$/iu;
@@ -80,6 +101,7 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
   let titleLine = -1;
   let nameLine = -1;
   const companyCandidates: Array<{ seg: string; line: number }> = [];
+  let weakCompany: string | undefined;
 
   rawLines.forEach((line, li) => {
     const lineNoLabel = line.replace(LABEL_PREFIX, '');
@@ -98,13 +120,22 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
       const digits = seg.replace(/\D/g, '').length;
       if (digits >= 6 && digits / seg.length > 0.4) continue; // phone-ish
       if (ADDRESS_LIKE.test(seg) || LOCATION_LINE.test(seg)) continue;
+      if (out.name !== undefined && !out.name.includes(' ') && titleLine < 0 && looksLikePersonName(seg.replace(/,\s*[A-Z][A-Za-z.]{1,8}\.?$/, ''))) {
+        const fuller = normalizePersonName(seg);
+        if (fuller && nameTokens(fuller)[0]?.startsWith(nameTokens(out.name)[0]?.slice(0, 3) ?? '\u0000')) {
+          out.name = fuller;
+          nameLine = li;
+          why.name = `fuller name under the first-name sign-off: "${line}"`;
+          continue;
+        }
+      }
       if (out.name === undefined && nameLine < 0 && titleLine < 0) {
         const tokens = nameTokens(seg);
         const matchesHint = hints.nameTokens?.length ? hints.nameTokens.some((t) => tokens.includes(t)) : false;
         const stripped = seg.replace(/,\s*(?:[A-Z][A-Za-z.]{1,8}\.?)(?:,?\s*[A-Z][A-Za-z.]{1,8}\.?)*$/, '');
         if ((looksLikePersonName(stripped) || (matchesHint && tokens.length <= 5)) && !TITLE_WORDS.test(stripped) && !isCompanyLike(seg)) {
           const n = normalizePersonName(seg);
-          if (n) {
+          if (n && !/^\p{Ll}/u.test(seg)) {
             out.name = n;
             nameLine = li;
             why.name = matchesHint ? `signature line matching the sender's name: "${line}"` : `name-shaped first line of the block: "${line}"`;
@@ -112,16 +143,21 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
           }
         }
       }
-      if (out.title === undefined && TITLE_WORDS.test(seg) && seg.length <= 80 && !isCompanyLike(seg.replace(TITLE_WORDS, ''))) {
-        const [title, company] = splitTitleCompany(seg);
-        out.title = title;
-        titleLine = li;
-        why.title = `line with a job-title word: "${line}"`;
-        if (company && out.company === undefined) {
-          out.company = company;
-          why.company = `company written with the title: "${line}"`;
+      if (out.title === undefined && isRoleLike(seg) && seg.length <= 80 && !seg.includes(':')) {
+        const [title, company, weak] = splitTitleCompany(seg);
+        if (company || !isCompanyLike(seg) || ROLE_WORDS.test(seg.replace(COMPANY_SUFFIX, ''))) {
+          out.title = title;
+          titleLine = li;
+          why.title = `line with a job-title word: "${line}"`;
+          if (company && out.company === undefined) {
+            if (weak) weakCompany = company;
+            else {
+              out.company = company;
+              why.company = `company written with the title: "${line}"`;
+            }
+          }
+          continue;
         }
-        continue;
       }
       if (out.company === undefined && isCompanyLike(seg)) {
         out.company = seg;
@@ -149,7 +185,15 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
     if (cand) {
       out.company = cand.seg;
       why.company = `short capitalised line next to the ${titleLine >= 0 ? 'title' : 'name'}: "${cand.seg}"`;
+    } else if (weakCompany) {
+      out.company = weakCompany;
+      why.company = 'written after the title on the same line';
     }
+  }
+  if (weakCompany && out.title && out.company !== weakCompany && !isCompanyLike(weakCompany)) {
+    // "Senior Manager - Strategic Sourcing" with the company on its own line: the tail was part of the title.
+    const full = rawLines.find((l) => l.includes(out.title!) && l.includes(weakCompany!));
+    if (full) out.title = `${out.title} - ${weakCompany}`.replace(/,\s*-/, ' -');
   }
 
   const phones = findPhones(rawLines.join('\n'), hints.region);

@@ -47,7 +47,7 @@ export interface ExtractInput {
 }
 
 const LEADING_NOISE = new Set(
-  'please,kindly,contact,call,email,e-mail,mail,reach,write,ask,dear,hi,hello,for,in,during,my,our,your,the,his,her,their,and,or,to,with,via,cc,cc:,copying,looping,meanwhile,alternatively,instead,also,urgent,matters,questions,absence,while,until,colleague,colleagues,successor,replacement,manager,team,at,on,by,mr,mrs,ms,dr,if,as,of,who,whom,is,new,now,both,either,them,him,speak,talk,get,touch,forward,forwarding,sending,send,introduce,introducing,meet,handles,handle,covers,cover,responsible,reachable'.split(','),
+  'please,kindly,contact,call,email,e-mail,mail,reach,write,ask,dear,hi,hello,for,in,during,my,our,your,the,his,her,their,and,or,to,with,via,cc,cc:,copying,looping,meanwhile,alternatively,instead,also,urgent,matters,questions,absence,while,until,colleague,colleagues,successor,replacement,team,at,on,by,mr,mrs,ms,dr,if,as,of,who,whom,is,new,now,both,either,them,him,speak,talk,get,touch,forward,forwarding,sending,send,introduce,introducing,meet,handles,handle,covers,cover,responsible,reachable,kollegen,kollegin,kollege,nachfolger,nachfolgerin,vertretung,vertreter,vertreterin,herrn,herr,frau,collègue,collègues,colega,collega,collaboratrice,collaborateur,successeur,sucesor,sucesora,kollega,kollegaen,ansprechpartner,ansprechpartnerin,bitte,an,sie,wenden,unter,oder,und,per,de,mon,ma,mi,il,la,el,su,sua'.split(','),
 );
 
 /** Candidate person names (runs of capitalised words) in a piece of prose, in order. */
@@ -75,11 +75,30 @@ function nameRuns(text: string): Array<{ name: string; start: number; end: numbe
   return out;
 }
 
+/**
+ * Prose wrapped by the mail client: single line breaks inside a paragraph become spaces (same
+ * length, so offsets stay valid). Table-like lines (pipes, tabs, bullets) keep their breaks.
+ */
+function reflow(text: string): string {
+  const lines = text.split('\n');
+  const tabular = (l: string | undefined) => l !== undefined && (/[|\t]/.test(l) || /^\s*(?:[-*•]|\d+[.)])\s/.test(l));
+  let out = '';
+  for (let i = 0; i < lines.length; i++) {
+    out += lines[i];
+    if (i === lines.length - 1) break;
+    const cur = lines[i]!;
+    const next = lines[i + 1];
+    const join = cur.trim() !== '' && next !== undefined && next.trim() !== '' && !tabular(cur) && !tabular(next) && !/[.!?:]\s*$/.test(cur);
+    out += join ? ' ' : '\n';
+  }
+  return out;
+}
+
 /** Clause boundaries: line breaks, sentence ends and semicolons. */
 function clauseBounds(text: string, at: number): [number, number] {
   let start = 0;
   const before = text.slice(0, at);
-  const re = /\n|[.!?;](?=\s+\p{Lu})|[.!?;]\s*$/gu;
+  const re = /\n|[.!?;](?=\s+\p{Lu})(?<!\b(?:tel|ph|mob|no|nr|dr|mr|mrs|ms|st|ext|fax|[a-z])\.)/giu;
   let m: RegExpExecArray | null;
   while ((m = re.exec(before))) start = m.index + m[0].length;
   const after = text.slice(at);
@@ -87,23 +106,24 @@ function clauseBounds(text: string, at: number): [number, number] {
   return [start, endRel < 0 ? text.length : at + endRel];
 }
 
-function titleNear(text: string, nameEnd: number, targetStart: number, nameStart: number, clauseStart: number): string | undefined {
+function titleNear(text: string, nameEnd: number, targetStart: number, nameStart: number, clauseStart: number): { title: string; company?: string } | undefined {
   // ", Head of Procurement," or " (CFO) " between the name and the address.
   const between = text
     .slice(nameEnd, targetStart)
     .replace(/\b(?:at|on|via|by|under|is|at:|email|e-mail|mail|tel|phone|mobile|or)\b[\s:]*$/i, '')
     .trim()
-    .replace(/^[,(–—-]\s*|[,)–—:<-]\s*$/g, '')
+    .replace(/^[\s,(\[–—|:-]+|[\s,)\]–—:<|-]+$/g, '')
     .trim();
-  if (between && between.length <= 60 && TITLE_WORDS.test(between) && !/@/.test(between)) {
-    return splitTitleCompany(between.replace(/^(?:our|my|the|their)\s+/i, ''))[0];
+  if (between && between.length <= 90 && TITLE_WORDS.test(between) && !/@/.test(between)) {
+    const [title, company, weak] = splitTitleCompany(between.replace(/^(?:our|my|the|their)\s+/i, ''));
+    return company && !weak ? { title, company } : { title: weak && company ? `${title}, ${company}` : title };
   }
   // "our CFO, Jane Roe" / "Head of Procurement Jane Roe"
   const before = text.slice(clauseStart, nameStart);
   const m = /(?:^|[\s,(])(?:our|my|the|their|your)?\s*((?:[\p{L}&/-]+\s+){0,4}[\p{L}&/-]+)\s*,?\s*$/iu.exec(before);
   if (m && TITLE_WORDS.test(m[1]!) && m[1]!.length <= 50) {
     const t = m[1]!.replace(/^(?:please\s+)?(?:contact|call|email|reach|ask|write to|speak to|talk to)\s+/i, '').replace(/^(?:our|my|the|their|your)\s+/i, '').trim();
-    if (t && TITLE_WORDS.test(t) && !/\b(?:contact|please)\b/i.test(t)) return t.replace(/^(?:our|my|the|their|your)\s+/i, '');
+    if (t && TITLE_WORDS.test(t) && !/\b(?:contact|please)\b/i.test(t)) return { title: t.replace(/^(?:our|my|the|their|your)\s+/i, '') };
   }
   return undefined;
 }
@@ -183,7 +203,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
     seen.add(key);
     others.push(c);
   };
-  const body = input.body;
+  const body = reflow(input.body);
   const consumed: Array<[number, number]> = [];
 
   // Contact cards: blocks of short lines with a name line and an email or phone.
@@ -227,7 +247,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
     const n = normalizePersonName(a.name);
     if (e && n) headerNames.set(e, n);
   }
-  const phonesInBody = findPhones(body, input.defaultRegion);
+  const phonesInBody = findPhones(body, senderRegion);
   const emailMatches = [...body.matchAll(EMAIL_IN_TEXT)].filter((m) => !isConsumed(m.index ?? 0));
   const targets: Array<{ kind: 'email' | 'phone'; start: number; end: number; value: string }> = [];
   for (const m of emailMatches) {
@@ -242,7 +262,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
     const [cs, ce] = clauseBounds(body, t.start);
     // A phone right after an email (or the other way round) in the same clause belongs to that person.
     const prev = byPerson[byPerson.length - 1];
-    const runs = nameRuns(body.slice(cs, t.start)).filter((r) => r.name.includes(' '));
+    const runs = nameRuns(body.slice(cs, t.start)).filter((r) => r.name.includes(' ') && !TITLE_WORDS.test(r.name));
     const lastRun = runs[runs.length - 1];
     if (prev && prev.clause[0] === cs && (!lastRun || cs + lastRun.start < prev.nameEnd)) {
       const c = prev.contact;
@@ -282,6 +302,16 @@ export function extractContacts(input: ExtractInput): Contact[] {
       }
     }
     if (!name && t.kind === 'phone') continue; // a bare number with nobody named is not a contact
+    if (t.kind === 'email') {
+      // A national-format number after the address is read in the person's own country.
+      const region = regionForEmail(t.value, input.defaultRegion);
+      const tail = body.slice(t.end, ce);
+      const p = findPhones(tail, region).find((x) => !x.isFax);
+      if (p && !targets.some((o) => o.kind === 'phone' && o.start === t.end + p.start)) {
+        targets.push({ kind: 'phone', start: t.end + p.start, end: t.end + p.end, value: p.e164 });
+        targets.sort((a, b) => a.start - b.start);
+      }
+    }
     const c: Contact = { role: 'referral', why: {} };
     if (name) {
       c.name = name;
@@ -296,8 +326,12 @@ export function extractContacts(input: ExtractInput): Contact[] {
     }
     const title = name ? titleNear(body, nameEnd, t.start, nameStart, cs) : undefined;
     if (title) {
-      c.title = title;
+      c.title = title.title;
       c.why.title = 'written next to the name';
+      if (title.company) {
+        c.company = title.company;
+        c.why.company = 'written next to the name';
+      }
     }
     byPerson.push({ contact: c, clause: [cs, ce], nameEnd: Math.max(nameEnd, t.end) });
   }
@@ -316,8 +350,8 @@ export function extractContacts(input: ExtractInput): Contact[] {
     if (contact.email || (contact.name && contact.name.includes(' ') && contact.phone)) addOther(contact);
   }
 
-  // Cc'd colleagues the new text names ("cc'ing Tom, who handles this").
-  for (const a of [...input.cc, ...input.to]) {
+  // Cc'd colleagues the new text names ("cc'ing Tom, who handles this"). To is us, so only Cc counts.
+  for (const a of input.cc) {
     const e = normalizeEmail(a.address);
     if (!usable(e) || seen.has(e)) continue;
     const n = normalizePersonName(a.name);

@@ -23,7 +23,7 @@ const WROTE_LEADS =
   '(?:On|Le|Am|El|Il|Em|Op|Den|På|Dne|W dniu|Στις|В|Pada|Vào|Dana|Le\\s|Am\\s|Op\\s|Il giorno|Em\\s|Den\\s|Tanggal|U|Dňa|\\d{1,4}[./-]\\d{1,2}[./-]\\d{1,4}|\\d{1,2}\\.?\\s+\\p{L}+\\.?\\s+\\d{4})';
 const WROTE_VERBS =
   '(?:wrote|writes|a écrit|a ecrit|schrieb|schreef|escribió|escribio|ha scritto|scrisse|escreveu|skrev|skrifaði|napisał|napisal|napsal|kirjoitti|írta|yazdı|написал|написала|写道|작성|が書きました|kirjutas|rašė|rakstīja|je napisao|je napisala|a scris|έγραψε|menulis|đã viết|ha escrit|idatzi zuen|wrote the following)';
-const WROTE_LINE = new RegExp(`^\\s*${WROTE_LEADS}\\b[^\\n]{0,300}?${WROTE_VERBS}\\s*:?\\s*$`, 'iu');
+const WROTE_LINE = new RegExp(`^\\s*${WROTE_LEADS}\\b[^\\n]{0,300}?${WROTE_VERBS}(?:\\s*:?\\s*$|\\s+[^\\n]{1,120}:\\s*$)`, 'iu');
 // Gmail's compact form: "2026-11-03 10:12 GMT+01:00 Dana Whitfield <dana@x.com>:"
 const DATED_AUTHOR_LINE = /^\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}[^\n]{0,80}<[^<>@\s]+@[^<>\s]+>\s*:\s*$/;
 const ORIGINAL_MESSAGE =
@@ -245,7 +245,11 @@ export function splitSignature(newText: string, senderNameTokens: string[] = [])
     const block = lines.slice(start).join('\n');
     const blockLines = block.split('\n').filter((l) => l.trim());
     const contactish = /@|\+?\d[\d\s().-]{6,}\d|www\.|https?:\/\//.test(block);
-    if (contactish && blockLines.length >= 2 && blockLines.length <= 10 && start > 0) return result(start, 'contact-block', true);
+    // Card lines are short and few of them read like sentences.
+    const sentenceLike = blockLines.filter((l) => l.trim().split(/\s+/).length > 6 || /[a-z]{2,}[.!?]$/.test(l.trim())).length;
+    if (contactish && blockLines.length >= 2 && blockLines.length <= 10 && start > 0 && sentenceLike <= 1 && !/^\s*(?:please|for|if|i|we|you|thank)\b/i.test(blockLines[0]!)) {
+      return result(start, 'contact-block', true);
+    }
   }
   return { body: lines.join('\n').trim(), signature: '', signatureReason: undefined };
 }
