@@ -38,7 +38,6 @@ export async function main(argv: string[]): Promise<number> {
   const args = argv.slice(2);
   if (args[0] === 'help' && args[1] === 'exit-codes') argv = [...argv.slice(0, 2), 'help-exit-codes'];
   const program = buildProgram(version(), run);
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

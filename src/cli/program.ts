@@ -21,6 +21,7 @@ export function buildProgram(version: string, run: (fn: () => Promise<ActionResu
     .option('-q, --quiet', 'print nothing but the result and errors')
     .option('-v, --verbose', 'print debugging detail on stderr')
     .option('--no-color', 'never colour the output')
+    .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
     .addHelpText(
@@ -30,7 +31,7 @@ Examples:
   Turn the bundled sample replies into data/out/contacts.csv:
     $ mailops ingest fixtures/replies
   See why a message was classified and what was extracted:
-    $ mailops inspect fixtures/replies/01-human-simple-signature.eml
+    $ mailops inspect fixtures/replies/01-human-gmail-simple-signature.eml
   List everyone who must not be mailed again:
     $ mailops suppressions list
 

@@ -145,6 +145,8 @@ export function bounceReason(status: string | undefined, diagnostic: string): { 
   if (status === '5.1.10') reason = 'notaccept';
   else if (status === '5.1.6') reason = 'hasmoved';
   else if (status === '5.1.8' || status === '5.1.7' || SENDER_SIDE.test(text)) reason = 'rejected';
+  else if (/\b50[13][ -]/.test(text) && !(status && /^5\.1\./.test(status)) && !STRONG_USER.test(text)) reason = 'rejected';
+  else if (/account or domain may not exist|missing the proper dns/i.test(text)) reason = 'hostunknown';
   else if (FILTERED_FIRST.test(text)) reason = 'filtered';
   else if (DBEB_USERUNKNOWN.test(text)) reason = 'userunknown';
   else if (DNS_TRANSIENT.test(text)) reason = 'networkerror';
@@ -175,6 +177,54 @@ export function bounceReason(status: string | undefined, diagnostic: string): { 
   const code5 = status?.startsWith('5') || /\b5\d\d\b/.test(text);
   const hard = HARD_REASONS.has(reason) || (reason === 'notaccept' && !!code5);
   return { reason, hard };
+}
+
+// ---------------------------------------------------------------- Amazon SES notifications
+
+interface SesNotification {
+  notificationType?: string;
+  eventType?: string;
+  bounce?: { bounceType?: string; bounceSubType?: string; bouncedRecipients?: Array<{ emailAddress?: string; status?: string; diagnosticCode?: string; action?: string }> };
+  complaint?: { complainedRecipients?: Array<{ emailAddress?: string }>; complaintFeedbackType?: string };
+}
+
+/** SES bounce/complaint/delivery notifications delivered by SNS as email: a JSON document in the body. */
+function classifySes(mail: ParsedMail): Classification | undefined {
+  const text = mail.text;
+  const at = text.search(/"(?:notificationType|eventType)"\s*:\s*"(?:Bounce|Complaint|Delivery)"/);
+  if (at < 0) return undefined;
+  const start = text.lastIndexOf('{', at);
+  let doc: SesNotification | undefined;
+  for (let end = text.lastIndexOf('}'); end > start && !doc; end = text.lastIndexOf('}', end - 1)) {
+    try {
+      doc = JSON.parse(text.slice(start, end + 1).replace(/\r?\n\s*/g, '')) as SesNotification;
+    } catch {
+      /* try a shorter slice */
+    }
+  }
+  const type = doc?.notificationType ?? doc?.eventType ?? /"(?:notificationType|eventType)"\s*:\s*"(\w+)"/.exec(text)?.[1];
+  const signals = [`Amazon SES ${type} notification`];
+  const emails = (list: Array<{ emailAddress?: string }> | undefined, re: RegExp) =>
+    (list?.map((r) => normalizeEmail(r.emailAddress)) ?? [...text.matchAll(re)].map((m) => normalizeEmail(m[1]))).filter((e): e is string => !!e);
+  if (type === 'Complaint') {
+    return {
+      kind: 'complaint',
+      signals,
+      complaint: { recipients: emails(doc?.complaint?.complainedRecipients, /"complainedRecipients"\s*:\s*\[\s*\{\s*"emailAddress"\s*:\s*"([^"]+)"/g), feedbackType: doc?.complaint?.complaintFeedbackType?.toLowerCase() },
+    };
+  }
+  if (type === 'Delivery') return { kind: 'delivery-report', signals };
+  const permanent = (doc?.bounce?.bounceType ?? /"bounceType"\s*:\s*"(\w+)"/.exec(text)?.[1]) === 'Permanent';
+  const recipients: BounceRecipient[] = (doc?.bounce?.bouncedRecipients ?? []).flatMap((r) => {
+    const email = normalizeEmail(r.emailAddress);
+    if (!email) return [];
+    const status = STATUS_RE.exec(r.status ?? '')?.[0] ?? STATUS_RE.exec(r.diagnosticCode ?? '')?.[0];
+    const judged = bounceReason(status, r.diagnosticCode ?? doc?.bounce?.bounceSubType ?? '');
+    // SES says "Permanent/General" for unknown users; its Transient bounces are never hard.
+    const hard = permanent ? judged.hard || /general|noemail|suppressed/i.test(doc?.bounce?.bounceSubType ?? '') : false;
+    return [{ email, status, action: r.action, diagnostic: r.diagnosticCode, reason: judged.reason, hard }];
+  });
+  return { kind: 'bounce', signals, bounce: { recipients } };
 }
 
 // ---------------------------------------------------------------- complaint
@@ -277,6 +327,7 @@ function classifyBounce(mail: ParsedMail, ctx: ClassifyContext): Classification 
   const textual =
     (fromDaemon && (subjectHit || bodyHit || (ERRORISH.test(bodyHead.slice(0, 2000)) && EMAIL_IN_TEXT.test(bodyHead)))) ||
     (nullSender && subjectHit && (bodyHit || ERRORISH.test(bodyHead.slice(0, 2000)))) ||
+    (nullSender && bodyHit && !isReply && ERRORISH.test(bodyHead.slice(0, 2000))) ||
     (subjectHit && bodyHit && !isReply);
   EMAIL_IN_TEXT.lastIndex = 0;
   if (!structural && !textual) return undefined;
@@ -423,6 +474,8 @@ export function isUnsubscribeAddress(email: string, ctx: ClassifyContext): boole
 }
 
 export function classify(mail: ParsedMail, newText: string, ctx: ClassifyContext, recipientAddresses: string[]): Classification {
+  const ses = /amazonses\.com|amazonaws\.com/i.test(`${mail.from?.address ?? ''} ${header(mail, 'return-path') ?? ''}`) ? classifySes(mail) : undefined;
+  if (ses) return ses;
   const complaint = classifyComplaint(mail);
   if (complaint) return complaint;
   const bounce = classifyBounce(mail, ctx);

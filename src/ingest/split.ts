@@ -22,14 +22,17 @@ const MAX_LINES = 3000;
 const WROTE_LEADS =
   '(?:On|Le|Am|El|Il|Em|Op|Den|På|Dne|W dniu|Στις|В|Pada|Vào|Dana|Le\\s|Am\\s|Op\\s|Il giorno|Em\\s|Den\\s|Tanggal|U|Dňa|\\d{1,4}[./-]\\d{1,2}[./-]\\d{1,4}|\\d{1,2}\\.?\\s+\\p{L}+\\.?\\s+\\d{4})';
 const WROTE_VERBS =
-  '(?:wrote|writes|a écrit|a ecrit|schrieb|schreef|escribió|escribio|ha scritto|scrisse|escreveu|skrev|skrifaði|napisał|napisal|napsal|kirjoitti|írta|yazdı|написал|написала|写道|작성|が書きました|kirjutas|rašė|rakstīja|je napisao|je napisala|a scris|έγραψε|menulis|đã viết|ha escrit|idatzi zuen|wrote the following)';
-const WROTE_LINE = new RegExp(`^\\s*${WROTE_LEADS}\\b[^\\n]{0,300}?${WROTE_VERBS}(?:\\s*:?\\s*$|\\s+[^\\n]{1,120}:\\s*$)`, 'iu');
+  '(?:wrote|writes|sent|het volgende geschreven|geschreven|a écrit|a ecrit|schrieb|schreef|escribió|escribio|ha scritto|scrisse|escreveu|skrev|skrifaði|napisał|napisal|napsal|kirjoitti|írta|yazdı|написал|написала|写道|작성|が書きました|kirjutas|rašė|rakstīja|je napisao|je napisala|a scris|έγραψε|menulis|đã viết|ha escrit|idatzi zuen|wrote the following)';
+const WROTE_LINE = new RegExp(`^\\s*${WROTE_LEADS}(?=[\\s,])[^\\n]{0,300}?${WROTE_VERBS}(?:\\s*:?\\s*$|\\s+[^\\n]{1,120}:\\s*$)`, 'iu');
 // Gmail's compact form: "2026-11-03 10:12 GMT+01:00 Dana Whitfield <dana@x.com>:"
-const DATED_AUTHOR_LINE = /^\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}[^\n]{0,80}<[^<>@\s]+@[^<>\s]+>\s*:\s*$/;
+const DATED_AUTHOR_LINE = /^\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}(?:[ T]\d{1,2}:\d{2})?[^\n]{0,80}<\s*[^<>@\s]+@[^<>\s]+\s*>\s*:?\s*$/;
+// "reply text On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:" — the header shares the reply's line.
+const MID_WROTE = /^(.*?\S)\s*(?:-{2,}\s*)?((?:On|Le|Am|El)\s[^\n]{5,200}?(?:wrote|a écrit|schrieb|escribió)\s*:)\s*$/;
 const ORIGINAL_MESSAGE =
   /^\s*[-_=*]{2,}\s*(?:original message|ursprüngliche nachricht|urspr\S* nachricht|message d'origine|mensaje original|messaggio originale|oorspronkelijk bericht|originalmeddelande|opprinnelig melding|oprindelig meddelelse|alkuperäinen viesti|wiadomość oryginalna|mensagem original|původní zpráva|eredeti üzenet|исходное сообщение|原始邮件|reply message|original)\s*[-_=*]{2,}\s*$/i;
 const FORWARD_LINE =
   /^\s*(?:[-_=*]{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|message transfere|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|vidarebefordrat meddelande|videresendt melding|mensagem encaminhada|wiadomość przekazana|forwarded by [^\n]*)\s*[-_=*]{0,}|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?|inicio del mensaje reenviado:?)\s*$/i;
+const HEADER_START = /^\s*[*_]*(?:date|sent|datum|gesendet|envoyé|enviado|fecha)[*_]*\s*:[*_]*\s*\S/i;
 const HEADER_FROM = /^\s*[*_]*(?:from|von|de|van|da|från|fra|od|lähettäjä|feladó|от|kimden|expéditeur|remitente|mittente|afzender|absender)[*_]*\s*:[*_]*\s*\S/i;
 const HEADER_OTHER =
   /^\s*[*_]*(?:sent|date|gesendet|datum|envoyé|envoye|enviado|enviada|fecha|verzonden|inviato|data|skickat|sendt|wysłano|wysłane|lähetetty|dátum|отправлено|дата|gönderildi|tarih|to|an|à|a|para|aan|till|til|do|vastaanottaja|címzett|кому|kime|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|aihe|tárgy|тема|konu|cc|kopie)[*_]*\s*:/i;
@@ -43,30 +46,38 @@ function isQuoted(line: string): boolean {
 
 /** Length of an Outlook-style header block (From: followed by Sent/To/Subject lines) starting at i, or 0. */
 function headerBlockLength(lines: string[], i: number): number {
-  if (!HEADER_FROM.test(lines[i] ?? '')) return 0;
+  const first = lines[i] ?? '';
+  const fromStart = HEADER_FROM.test(first);
+  if (!fromStart && !HEADER_START.test(first)) return 0;
   let n = 1;
   let others = 0;
-  for (let j = i + 1; j < Math.min(lines.length, i + 8); j++) {
+  let hasFrom = fromStart;
+  for (let j = i + 1; j < Math.min(lines.length, i + 9); j++) {
     const l = lines[j] ?? '';
-    if (HEADER_OTHER.test(l)) {
+    if (HEADER_OTHER.test(l) || (!hasFrom && HEADER_FROM.test(l))) {
+      if (HEADER_FROM.test(l)) hasFrom = true;
       others++;
       n = j - i + 1;
     } else if (l.trim() === '' && others === 0) {
       continue;
-    } else if (!/^\s+\S/.test(l) || others === 0) {
+    } else if (others === 0 && j - i <= 2 && l.trim().length < 80) {
+      continue; // the From line wrapped ("[mailto:\n bob@example.com]")
+    } else if (!/^\s+\S/.test(l)) {
       break;
     }
   }
-  return others >= 2 || (others >= 1 && /^\s*[*_]*(?:from|von|de)[*_]*\s*:[^\n]*@/i.test(lines[i] ?? '')) ? n : 0;
+  if (!fromStart) return others >= 2 ? n : 0;
+  return others >= 2 || (others >= 1 && /^\s*[*_]*(?:from|von|de)[*_]*\s*:[^\n]*@/i.test(first)) ? n : 0;
 }
 
 /** Joins a "On … wrote:" header that a client wrapped over up to three lines. */
 function wroteHeaderLength(lines: string[], i: number): number {
   let joined = '';
   for (let k = 0; k < 3 && i + k < lines.length; k++) {
-    const l = lines[i + k] ?? '';
+    const l = (lines[i + k] ?? '').replace(/^\s*-{2,}\s*|\s*-{2,}\s*$/g, '');
     if (k > 0 && (l.trim() === '' || isQuoted(l))) break;
     joined = k === 0 ? l.trim() : `${joined} ${l.trim()}`;
+    if (/wrote$|skrev$|schrieb$/i.test(joined)) joined += ':';
     if (joined.length > 400) break;
     if (WROTE_LINE.test(joined) || DATED_AUTHOR_LINE.test(joined)) return k + 1;
   }
@@ -74,7 +85,12 @@ function wroteHeaderLength(lines: string[], i: number): number {
 }
 
 export function splitQuote(text: string): QuoteSplit {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n').slice(0, MAX_LINES);
+  const lines: string[] = [];
+  for (const line of text.replace(/\r\n?/g, '\n').split('\n').slice(0, MAX_LINES)) {
+    const m = isQuoted(line) ? null : MID_WROTE.exec(line);
+    if (m && !/^\s*(?:On|Le|Am|El)\s/.test(line)) lines.push(m[1]!, m[2]!);
+    else lines.push(line);
+  }
   const marks: Mark[] = lines.map((l) => (l.trim() === '' ? 'empty' : isQuoted(l) ? 'quote' : 'text'));
   let cut = -1; // everything from here on is history
   let reason: string | undefined;
