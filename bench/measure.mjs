@@ -141,7 +141,8 @@ export function measureCommand(cmd, args = [], opts = {}) {
           else {
             // GNU time writes "Command exited with non-zero status N" first on failure
             const m = /(\d+)\s*$/.exec(text.trim());
-            if (m) maxRssKB = Number(m[1]);
+            // 127: the command was not found, the figure would be time's own
+            if (m && code !== 127) maxRssKB = Number(m[1]);
           }
         } catch {
           // killed before it could report

@@ -50,6 +50,10 @@ const FLAT_MIN_N = 10000;
 
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
+  else {
+    process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1).filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n').split('\n\nExit code')[0] + '\n');
+    process.exit(0);
+  }
   process.stderr.write('usage: node --expose-gc bench/run.mjs [ingest|startup|all]... [--n 2000,10000,50000] [--seed s] [--runs 15] [--keep] [--tmp dir] [--timeout s] [--bin path] [--out file.json] [--json]\n');
   process.exit(2);
 }
@@ -253,7 +257,7 @@ async function runIngest(opts, dir, n) {
   gc();
   const r = await measureCommand(NODE, args, { cwd: ROOT, env, timeoutMs: opts.timeoutS * 1000 });
   const result = {
-    ok: false, command: `node bin/mailops ingest ${dir} --data-dir ${dataDir} --env-file ${envFile} --json -q`,
+    ok: false, command: `node ${path.relative(ROOT, BIN)} ingest ${dir} --data-dir ${dataDir} --env-file ${envFile} --json -q`,
     exitCode: r.code, signal: r.signal, wallSeconds: round(r.wallMs / 1000, 3), msgsPerSec: null,
     maxRssMB: r.maxRssMB, rssMethod: r.rssMethod, dataDir: opts.keep ? dataDir : null, checks: [],
   };

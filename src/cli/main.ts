@@ -14,6 +14,13 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `mailops … | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   let exitCode = 0;
   const run = async (fn: () => Promise<ActionResult>) => {
     try {

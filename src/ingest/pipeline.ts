@@ -26,6 +26,8 @@ export interface IngestOptions {
   dryRun: boolean;
   softBounceLimit: number;
   softBounceWindowDays: number;
+  /** Messages per ledger commit (default 200). A long-running watcher uses 1, so each message lands at once. */
+  batchSize?: number;
 }
 
 export interface IngestProgress {
@@ -182,6 +184,52 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
     }
   };
 
+  // Messages are committed in small batches: one transaction records every decision of the batch
+  // (status "writing" with the CSV offset its rows will start at), one write appends all their rows,
+  // one transaction marks them done. A crash between the two is repaired at the next start.
+  const BATCH_SIZE = Math.max(1, opts.batchSize ?? 200);
+  const BATCH_MS = 1000;
+  let batch: Array<{ analysis: Analysis; ref: string }> = [];
+  const batchKeys = new Set<string>();
+  let batchStarted = Date.now();
+  const flush = () => {
+    if (!batch.length) return;
+    const items = batch;
+    batch = [];
+    batchKeys.clear();
+    batchStarted = Date.now();
+    if (!opts.dryRun) {
+      const withRows = items.filter((i) => i.analysis.rows.length > 0);
+      store.transaction(() => {
+        for (const { analysis, ref } of items) {
+          store.recordMessage({
+            message_key: analysis.key,
+            message_id: analysis.messageId,
+            kind: analysis.kind,
+            status: analysis.rows.length ? 'writing' : 'done',
+            source: ref,
+            received_at: analysis.receivedAt || null,
+            from_email: analysis.from.email || null,
+            campaign_id: analysis.attribution.campaignId || null,
+            recipient_id: analysis.attribution.recipientId || null,
+            rows_written: analysis.rows.length,
+            csv_path: sink.path,
+            csv_offset: sink.offset,
+            detail: analysis.classification.signals.slice(0, 3).join('; '),
+          });
+          applySuppressions(analysis);
+        }
+      });
+      if (withRows.length) {
+        sink.append(withRows.flatMap((i) => i.analysis.rows));
+        store.transaction(() => {
+          for (const { analysis } of withRows) store.finishMessage(analysis.key);
+        });
+      }
+    }
+    for (const { analysis, ref } of items) deps.onMessage?.(ref, { status: 'processed', kind: analysis.kind, rows: analysis.rows.length, key: analysis.key });
+  };
+
   let lastProgress = 0;
   try {
     for await (const msg of deps.source) {
@@ -189,10 +237,9 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         summary.interrupted = true;
         break;
       }
+      if (batch.length && Date.now() - batchStarted > BATCH_MS) flush();
       if (msg.problem || !msg.bytes) {
-        const key = msg.quarantineBytes ? messageHashId(msg.quarantineBytes) : undefined;
         quarantine(msg, msg.problem?.reason ?? 'unreadable', msg.problem?.detail ?? 'no content');
-        void key;
         continue;
       }
       const check = looksLikeMessage(msg.bytes);
@@ -213,47 +260,24 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         continue;
       }
       const existing = store.getMessage(analysis.key);
-      if (existing && existing.status === 'done' && !opts.reprocess) {
+      if ((existing && existing.status === 'done' && !opts.reprocess) || batchKeys.has(analysis.key)) {
         summary.duplicates++;
         deps.onMessage?.(msg.ref, { status: 'duplicate', key: analysis.key });
         continue;
       }
       summary.messages++;
       summary.byKind[analysis.kind]++;
-      if (!opts.dryRun) {
-        const record = {
-          message_key: analysis.key,
-          message_id: analysis.messageId,
-          kind: analysis.kind,
-          source: msg.ref,
-          received_at: analysis.receivedAt || null,
-          from_email: analysis.from.email || null,
-          campaign_id: analysis.attribution.campaignId || null,
-          recipient_id: analysis.attribution.recipientId || null,
-          rows_written: analysis.rows.length,
-          csv_path: sink.path,
-          csv_offset: sink.offset,
-          detail: analysis.classification.signals.slice(0, 3).join('; '),
-        };
-        // Decision, suppressions and the "writing" mark commit together…
-        store.transaction(() => {
-          store.recordMessage({ ...record, status: analysis.rows.length ? 'writing' : 'done' });
-          applySuppressions(analysis);
-        });
-        // …then the rows go out in one write, and the mark flips to done.
-        if (analysis.rows.length) {
-          sink.append(analysis.rows);
-          store.finishMessage(analysis.key);
-        }
-      }
       summary.rowsWritten += analysis.rows.length;
-      deps.onMessage?.(msg.ref, { status: 'processed', kind: analysis.kind, rows: analysis.rows.length, key: analysis.key });
+      batch.push({ analysis, ref: msg.ref });
+      batchKeys.add(analysis.key);
+      if (batch.length >= BATCH_SIZE || Date.now() - batchStarted > BATCH_MS) flush();
       const t = Date.now();
       if (deps.onProgress && t - lastProgress > 100) {
         lastProgress = t;
         deps.onProgress({ messages: summary.messages + summary.duplicates, rowsWritten: summary.rowsWritten, quarantined: summary.quarantined, current: msg.ref });
       }
     }
+    flush();
   } finally {
     sink.close();
   }

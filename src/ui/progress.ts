@@ -19,9 +19,8 @@ export function mountProgress(io: IO): { update(p: IngestProgress): void; stop()
     async stop() {
       if (stopped) return;
       stopped = true;
-      instance.rerender(view());
-      instance.unmount();
       instance.clear();
+      instance.unmount();
     },
   };
 }

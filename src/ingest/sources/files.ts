@@ -155,16 +155,22 @@ async function* readOne(file: string, opts: FileSourceOptions): AsyncGenerator<R
     return;
   }
   try {
-    if (/\.(mbox|mbx)$/i.test(file) || (info.size >= 5 && (await startsWithFromLine(file)))) {
-      // A file with an mbox From_ line may hold one or several messages.
+    if (/\.(mbox|mbx)$/i.test(file)) {
       yield* readMbox(file, opts);
       return;
     }
     if (info.size > opts.maxMessageBytes) {
-      yield problem(file, 'too-large', `${info.size} bytes is more than the limit of ${opts.maxMessageBytes} (MAX_MESSAGE_BYTES)`, { quarantineFrom: file });
+      // Too large to load as one message; an mbox is streamed, anything else is quarantined as is.
+      if (info.size >= 5 && (await startsWithFromLine(file))) yield* readMbox(file, opts);
+      else yield problem(file, 'too-large', `${info.size} bytes is more than the limit of ${opts.maxMessageBytes} (MAX_MESSAGE_BYTES)`, { quarantineFrom: file });
       return;
     }
     const bytes = await readFile(file);
+    if (bytes.length >= 5 && bytes.subarray(0, 5).toString('latin1') === 'From ') {
+      // A file with an mbox From_ line may hold one or several messages.
+      yield* readMbox(file, opts);
+      return;
+    }
     yield { ref: file, bytes, receivedAt: info.mtime };
   } catch (err) {
     yield problem(file, 'unreadable', (err as Error).message);
