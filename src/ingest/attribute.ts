@@ -120,10 +120,15 @@ const REMOVAL_REQUEST =
 
 /** "Please remove me from your list" — a human asking not to be mailed again. */
 export function asksToBeRemoved(newBody: string): string | undefined {
-  const m = REMOVAL_REQUEST.exec(newBody);
+  // Footers and disclaimers ("to stop receiving … reply UNSUBSCRIBE") are not the person asking.
+  const cut = newBody.search(/^\s*(?:_{5,}|-{5,}|\*{5,}|confidential|disclaimer|this (?:e-?mail|message) (?:and any|is intended|may contain|has been scanned))/im);
+  const text = cut >= 0 ? newBody.slice(0, cut) : newBody;
+  const m = REMOVAL_REQUEST.exec(text);
   if (!m) return undefined;
+  const sentence = text.slice(Math.max(0, text.lastIndexOf('.', m.index) + 1), text.indexOf('.', m.index) < 0 ? undefined : text.indexOf('.', m.index));
+  if (/to stop receiving|if you (?:no longer )?wish|if you would like to|to unsubscribe|click|reply (?:with )?["']?unsubscribe|manage (?:your )?(?:preferences|subscription)|commercial electronic messages/i.test(sentence)) return undefined;
   // "I don't want to unsubscribe" / "no need to unsubscribe" are not requests.
-  const before = newBody.slice(Math.max(0, m.index - 30), m.index).toLowerCase();
+  const before = text.slice(Math.max(0, m.index - 30), m.index).toLowerCase();
   if (/(?:don't|do not|no need to|not)\s+(?:want to|need to)?\s*$/.test(before) && /unsubscribe|remove/i.test(m[0])) return undefined;
   return m[0];
 }

@@ -23,7 +23,7 @@ export interface CardFields {
 
 /** Words that name a role (a person's job), as opposed to a department. */
 export const ROLE_WORDS =
-  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|supervisor|recruiter|buyer|strategist|scientist|researcher|professor|editor|producer|designer|planner|agent|broker|auditor|intern|geschäftsführer|geschäftsführerin|leiter|leiterin|prokurist|inhaber|inhaberin|vorstand|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef|chargé|chargée|gérant|gérante|président|présidente|ingénieur|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|consulente|eigenaar|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia|toimitusjohtaja|einkäufer)\b/i;
+  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|supervisor|recruiter|buyer|strategist|scientist|researcher|professor|editor|producer|designer|planner|agent|broker|auditor|intern|geschäftsführer|geschäftsführerin|leiter|leiterin|prokurist|inhaber|inhaberin|vorstand|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef|chargé|chargée|gérant|gérante|président|présidente|ingénieur|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|consulente|eigenaar|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia|toimitusjohtaja|einkäufer|hoofd|inkoper|adviseur|beheerder|medewerker|coordinador|coordinadora|coordenador|coordenadora|analista|gestor|gestora|responsável|jefe|socio|socia|amministratore|titolare|dirigente|gérant|associé|associée|fondateur|fondatrice|cofondateur)\b/i;
 
 const ROLE_COMPOUND = /(?:chef|leiter|leiterin|direktor|direktorin|manager|ansvarig|sjef|päällikkö|verantwortlicher|beauftragter|beauftragte)(?![\p{L}])/iu;
 
@@ -47,7 +47,7 @@ const SOCIAL = /\b(linkedin|twitter|facebook|instagram|xing|youtube|calendly|boo
 /** Splits signature lines into segments on the separators people use between fields. */
 function segments(line: string): string[] {
   return line
-    .split(/\s+[|¦•·]\s+|\s*[|¦]\s*|\s{3,}|\t+/)
+    .split(/\s+[|¦•·/–—]\s+|\s*[|¦]\s*|\s{3,}|\t+/)
     .map((s) => s.trim().replace(/^[*_>\-–—•·]+\s*/, '').replace(/[*_]+$/, '').trim())
     .filter(Boolean);
 }
@@ -62,7 +62,7 @@ function isCompanyLike(seg: string): boolean {
  */
 export function splitTitleCompany(seg: string): [string, string | undefined, boolean] {
   const at = /^(.*?\S)\s+(?:at|@|bei|chez|presso|bij|hos)\s+(\p{Lu}.*)$/u.exec(seg);
-  if (at && TITLE_WORDS.test(at[1]!)) return [at[1]!.trim(), at[2]!.trim(), !isCompanyLike(at[2]!)];
+  if (at && TITLE_WORDS.test(at[1]!)) return [at[1]!.trim(), at[2]!.trim().replace(/[,;.]+$/, ''), false];
   for (const sep of [/\s*,\s+/, /\s+[-–—]\s+/]) {
     const parts = seg.split(sep);
     if (parts.length < 2) continue;
@@ -103,8 +103,10 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
   const companyCandidates: Array<{ seg: string; line: number }> = [];
   let weakCompany: string | undefined;
 
+  let titleSegment: string | undefined;
+  let skipLine = -1;
   rawLines.forEach((line, li) => {
-    const lineNoLabel = line.replace(LABEL_PREFIX, '');
+    if (li === skipLine) return;
     if (!out.email) {
       const em = line.match(EMAIL_IN_TEXT);
       const pick = em?.map((e) => normalizeEmail(e)).find((e) => e !== undefined);
@@ -114,7 +116,7 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
       }
     }
     for (const segRaw of segments(line)) {
-      const seg = segRaw.replace(LABEL_PREFIX, '').trim();
+      let seg = segRaw.replace(LABEL_PREFIX, '').trim();
       if (!seg) continue;
       if (/@/.test(seg) || URL_LIKE.test(seg) || SOCIAL.test(seg)) continue;
       const digits = seg.replace(/\D/g, '').length;
@@ -144,11 +146,26 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
         }
       }
       if (out.title === undefined && isRoleLike(seg) && seg.length <= 80 && !seg.includes(':')) {
+        // "Lukas Zimmermann, Geschäftsführer": a name written before the title on the same segment.
+        const lead = /^(\p{Lu}[\p{L}'’.-]+(?:\s+\p{Lu}[\p{L}'’.-]+){1,3}),\s+(.+)$/u.exec(seg);
+        if (lead && out.name === undefined && looksLikePersonName(lead[1]!) && isRoleLike(lead[2]!)) {
+          out.name = normalizePersonName(lead[1]!);
+          nameLine = li;
+          why.name = `name written before the title: "${line}"`;
+          seg = lead[2]!;
+        }
         const [title, company, weak] = splitTitleCompany(seg);
         if (company || !isCompanyLike(seg) || ROLE_WORDS.test(seg.replace(COMPANY_SUFFIX, ''))) {
-          out.title = title;
+          out.title = weak ? seg : title;
+          titleSegment = seg;
           titleLine = li;
           why.title = `line with a job-title word: "${line}"`;
+          // A title that a mail client wrapped ("Director, Carrier Partnerships &" / "Procurement Strategy").
+          const next = rawLines[li + 1];
+          if (/(?:[&,/+-]|\b(?:and|of|for|y|de|et|und|e|of the|del|della|van)\b)\s*$/i.test(seg) && next && !/[@\d]/.test(next) && next.length <= 60 && !isCompanyLike(next)) {
+            out.title = `${out.title} ${next.trim()}`;
+            skipLine = li + 1;
+          }
           if (company && out.company === undefined) {
             if (weak) weakCompany = company;
             else {
@@ -166,7 +183,6 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
       }
       companyCandidates.push({ seg, line: li });
     }
-    void lineNoLabel;
   });
 
   // A plain company name ("SourceWW", "Northwind") is accepted next to the title or name line.
@@ -185,15 +201,12 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
     if (cand) {
       out.company = cand.seg;
       why.company = `short capitalised line next to the ${titleLine >= 0 ? 'title' : 'name'}: "${cand.seg}"`;
-    } else if (weakCompany) {
+    } else if (weakCompany && titleSegment) {
+      // "VP Sales, Northwind" with no other company line: the tail is the company.
+      out.title = splitTitleCompany(titleSegment)[0];
       out.company = weakCompany;
       why.company = 'written after the title on the same line';
     }
-  }
-  if (weakCompany && out.title && out.company !== weakCompany && !isCompanyLike(weakCompany)) {
-    // "Senior Manager - Strategic Sourcing" with the company on its own line: the tail was part of the title.
-    const full = rawLines.find((l) => l.includes(out.title!) && l.includes(weakCompany!));
-    if (full) out.title = `${out.title} - ${weakCompany}`.replace(/,\s*-/, ' -');
   }
 
   const phones = findPhones(rawLines.join('\n'), hints.region);

@@ -4,7 +4,7 @@
  * colleagues in Cc, small contact tables). Quoted history never reaches this module.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import { parseContactCard, splitTitleCompany, TITLE_WORDS, type CardFields } from './contact-card.js';
+import { isRoleLike, parseContactCard, splitTitleCompany, TITLE_WORDS, type CardFields } from './contact-card.js';
 import {
   EMAIL_IN_TEXT,
   emailDomain,
@@ -20,14 +20,18 @@ import {
 
 export type ContactRole = 'sender' | 'referral' | 'cc' | 'card';
 
-export interface Contact {
+export interface Contact extends CardFields {
   role: ContactRole;
-  name?: string;
-  title?: string;
-  company?: string;
-  email?: string;
-  phone?: string;
-  why: Record<string, string>;
+}
+
+/** Copies the given fields that `from` has into `to`, with the reason each was chosen. */
+function takeFields(to: Contact, from: CardFields, fields: Array<'title' | 'company' | 'phone'>, fallbackWhy: string): void {
+  for (const f of fields) {
+    const v = from[f];
+    if (!v) continue;
+    to[f] = v;
+    to.why[f] = from.why[f] ?? fallbackWhy;
+  }
 }
 
 export interface Address {
@@ -150,7 +154,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
     const b = nameTokens(sigName);
     const overlap = a.some((t) => b.includes(t) || b.some((u) => u.startsWith(t) || t.startsWith(u)));
     if (overlap) {
-      const pick = b.length > a.length || (b.length === a.length && sigName.length > displayName.length) ? sigName : displayName;
+      const pick = b.length >= a.length ? sigName : displayName;
       sender.name = pick;
       sender.why.name = pick === sigName ? `fullest form, from the signature (display name "${input.from?.name}")` : 'fullest form, from the display name';
     } else {
@@ -165,20 +169,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
     sender.why.name = 'display name of the From header';
   }
   const sigIsSenders = !sigName || !displayName || nameTokens(sigName).some((t) => nameTokens(displayName).includes(t)) || hintTokens.some((t) => nameTokens(sigName).includes(t));
-  if (sigIsSenders) {
-    if (card.title) {
-      sender.title = card.title;
-      sender.why.title = card.why.title ?? 'signature';
-    }
-    if (card.company) {
-      sender.company = card.company;
-      sender.why.company = card.why.company ?? 'signature';
-    }
-    if (card.phone) {
-      sender.phone = card.phone;
-      sender.why.phone = card.why.phone ?? 'signature';
-    }
-  }
+  if (sigIsSenders) takeFields(sender, card, ['title', 'company', 'phone'], 'signature');
   if (sender.email || sender.name) contacts.push(sender);
 
   // ---- other people in the new text
@@ -223,18 +214,7 @@ export function extractContacts(input: ExtractInput): Contact[] {
       c.email = emails[0];
       c.why.email = 'written in the same block';
     }
-    if (f.title) {
-      c.title = f.title;
-      c.why.title = f.why.title ?? '';
-    }
-    if (f.company) {
-      c.company = f.company;
-      c.why.company = f.why.company ?? '';
-    }
-    if (f.phone) {
-      c.phone = f.phone;
-      c.why.phone = f.why.phone ?? '';
-    }
+    takeFields(c, f, ['title', 'company', 'phone'], 'written in the same block');
     addOther(c);
     consumed.push([start, start + block.length]);
   }
@@ -262,7 +242,8 @@ export function extractContacts(input: ExtractInput): Contact[] {
     const [cs, ce] = clauseBounds(body, t.start);
     // A phone right after an email (or the other way round) in the same clause belongs to that person.
     const prev = byPerson[byPerson.length - 1];
-    const runs = nameRuns(body.slice(cs, t.start)).filter((r) => r.name.includes(' ') && !TITLE_WORDS.test(r.name));
+    const clause = body.slice(cs, t.start);
+    const runs = nameRuns(clause).filter((r) => r.name.includes(' ') && !TITLE_WORDS.test(r.name) && !/\b(?:at|from|bei|chez)\s+$/i.test(clause.slice(0, r.start)));
     const lastRun = runs[runs.length - 1];
     if (prev && prev.clause[0] === cs && (!lastRun || cs + lastRun.start < prev.nameEnd)) {
       const c = prev.contact;
@@ -324,7 +305,11 @@ export function extractContacts(input: ExtractInput): Contact[] {
       c.phone = t.value;
       c.why.phone = 'number written next to the person';
     }
-    const title = name ? titleNear(body, nameEnd, t.start, nameStart, cs) : undefined;
+    let title = name ? titleNear(body, nameEnd, t.start, nameStart, cs) : undefined;
+    if (!title && name) {
+      const after = /^[\s)\]>]*[,–—-]\s*(?:who is\s+|he is\s+|she is\s+)?(?:our|my|the|their)\s+([^,.;()\n]{2,60})/i.exec(body.slice(t.end, ce));
+      if (after && isRoleLike(after[1]!) && !/@/.test(after[1]!)) title = { title: after[1]!.trim() };
+    }
     if (title) {
       c.title = title.title;
       c.why.title = 'written next to the name';

@@ -109,7 +109,7 @@ export function htmlToText(html: string): string {
       line += ' | ';
     } else if (name === 'img' && !closing) {
       const alt = /\balt\s*=\s*["']([^"']*)["']/i.exec(attrs)?.[1];
-      if (alt && /\S/.test(alt) && !/^(image|logo|icon|signature|photo|pic)\b/i.test(alt.trim())) line += ` ${decodeEntities(alt)} `;
+      if (alt && /\S/.test(alt) && !/\b(image|logo|icon|signature|photo|pic|picture|headshot|portrait|avatar|banner|linkedin|twitter|facebook|instagram|youtube|xing|badge|award)\b|\.(png|jpe?g|gif)$/i.test(alt.trim())) line += ` ${decodeEntities(alt)} `;
     }
   }
   emitText(html.slice(last));

@@ -241,7 +241,7 @@ export function splitSignature(newText: string, senderNameTokens: string[] = [])
         .toLowerCase()
         .normalize('NFD')
         .replace(/\p{M}+/gu, '')
-        .split(/[\s,|]+/);
+        .split(/[\s,|'’-]+/);
       const hits = senderNameTokens.filter((t) => tokens.includes(t)).length;
       if (hits >= Math.min(2, senderNameTokens.length) && tokens.length <= 8) return result(i, 'sender-name-line', true);
     }
