@@ -11,12 +11,12 @@ export interface IngestProgressProps {
 
 export function IngestProgressView(p: IngestProgressProps) {
   const rate = p.elapsedMs > 0 ? Math.round((p.messages * 1000) / p.elapsedMs) : 0;
-  const current = p.current.length > 50 ? `…${p.current.slice(-49)}` : p.current;
+  const current = p.current.length > 36 ? `…${p.current.slice(-35)}` : p.current;
   return (
-    <Box>
-      <Text color="cyan">ingest </Text>
+    <Box gap={1}>
+      <Text color="cyan">ingest</Text>
       <Text>
-        {p.messages} messages · {p.rowsWritten} rows · {p.quarantined} quarantined · {rate}/s{' '}
+        {p.messages} messages · {p.rowsWritten} rows · {p.quarantined} quarantined · {rate}/s
       </Text>
       <Text dimColor>{current}</Text>
     </Box>
