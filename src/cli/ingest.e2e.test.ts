@@ -64,6 +64,14 @@ describe('mailops ingest (binary)', () => {
     expect(readdirSync(qdir).some((f) => f.includes('d-huge'))).toBe(true);
   });
 
+  it('--dry-run reports what would happen and writes nothing', () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'mailops-dry-'));
+    const r = mailops(['ingest', '--dry-run', '--json', fixtures], { cwd });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dryRun: true, messages: 49, rowsWritten: 48 });
+    expect(existsSync(path.join(cwd, 'data'))).toBe(false);
+  });
+
   it('reads one message from stdin with -', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'mailops-stdin-'));
     const r = mailops(['ingest', '--json', '-'], { cwd, input: readFileSync(path.join(fixtures, '24-ooo-referral-maria-lopez-es.eml')) });

@@ -2,7 +2,7 @@
  * The SQLite state of mailops at <data-dir>/state/mailops.db. This module alone owns the schema and
  * its migrations: processed messages (the ingest ledger), suppressions, bounces and events.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -93,6 +93,10 @@ export function stateDbPath(dataDir: string): string {
   return path.join(dataDir, 'state', 'mailops.db');
 }
 
+export function stateExists(dataDir: string): boolean {
+  return existsSync(stateDbPath(dataDir));
+}
+
 export class StateStore {
   readonly db: DB;
   private readonly stmts;
@@ -130,7 +134,15 @@ export class StateStore {
   static open(dataDir: string): StateStore {
     const file = stateDbPath(dataDir);
     mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
+    return StateStore.fromDatabase(new Database(file));
+  }
+
+  /** A throwaway store (dry runs on a data directory that has no state yet). */
+  static openInMemory(): StateStore {
+    return StateStore.fromDatabase(new Database(':memory:'));
+  }
+
+  private static fromDatabase(db: DB): StateStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

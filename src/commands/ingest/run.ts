@@ -8,7 +8,7 @@ import { runIngest, type IngestProgress, type IngestSummary, type MessageOutcome
 import { fileSource } from '../../ingest/sources/files.js';
 import type { MessageSource } from '../../ingest/sources/types.js';
 import { acquireLock } from '../../store/lock.js';
-import { StateStore } from '../../store/store.js';
+import { StateStore, stateExists } from '../../store/store.js';
 
 export interface IngestRunOptions {
   paths: string[];
@@ -40,7 +40,8 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
   const lock = opts.dryRun ? undefined : await acquireLock(opts.dataDir, 'ingest');
   let store: StateStore | undefined;
   try {
-    store = StateStore.open(opts.dataDir);
+    // A dry run reads the ledger when there is one (to report what is already done) and creates nothing.
+    store = opts.dryRun && !stateExists(opts.dataDir) ? StateStore.openInMemory() : StateStore.open(opts.dataDir);
     const source = deps.source ?? fileSource(opts.paths, { maxMessageBytes: opts.maxMessageBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
     return await runIngest(
       {
