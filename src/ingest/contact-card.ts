@@ -95,6 +95,7 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
   const why: Record<string, string> = {};
   const out: CardFields = { why };
   const rawLines = text
+    .slice(0, 4000)
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l.length <= 120 && !DISCLAIMER.test(l));

@@ -18,6 +18,9 @@ import {
   regionForEmail,
 } from './normalize.js';
 
+const MAX_PROSE_CHARS = 20_000;
+const MAX_CANDIDATES = 100;
+
 export type ContactRole = 'sender' | 'referral' | 'cc' | 'card';
 
 export interface Contact extends CardFields {
@@ -194,7 +197,8 @@ export function extractContacts(input: ExtractInput): Contact[] {
     seen.add(key);
     others.push(c);
   };
-  const body = reflow(input.body);
+  // New text longer than this is not a reply a person wrote; capping keeps hostile input cheap.
+  const body = reflow(input.body.slice(0, MAX_PROSE_CHARS));
   const consumed: Array<[number, number]> = [];
 
   // Contact cards: blocks of short lines with a name line and an email or phone.
@@ -227,8 +231,8 @@ export function extractContacts(input: ExtractInput): Contact[] {
     const n = normalizePersonName(a.name);
     if (e && n) headerNames.set(e, n);
   }
-  const phonesInBody = findPhones(body, senderRegion);
-  const emailMatches = [...body.matchAll(EMAIL_IN_TEXT)].filter((m) => !isConsumed(m.index ?? 0));
+  const phonesInBody = findPhones(body, senderRegion).slice(0, MAX_CANDIDATES);
+  const emailMatches = [...body.matchAll(EMAIL_IN_TEXT)].filter((m) => !isConsumed(m.index ?? 0)).slice(0, MAX_CANDIDATES);
   const targets: Array<{ kind: 'email' | 'phone'; start: number; end: number; value: string }> = [];
   for (const m of emailMatches) {
     const e = normalizeEmail(m[0]);
