@@ -23,7 +23,7 @@ export interface CardFields {
 
 /** Words that name a role (a person's job), as opposed to a department. */
 export const ROLE_WORDS =
-  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|supervisor|recruiter|buyer|strategist|scientist|researcher|professor|editor|producer|designer|planner|agent|broker|auditor|intern|geschäftsführer|geschäftsführerin|leiter|leiterin|prokurist|inhaber|inhaberin|vorstand|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef|chargé|chargée|gérant|gérante|président|présidente|ingénieur|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|consulente|eigenaar|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia|toimitusjohtaja|einkäufer|hoofd|inkoper|adviseur|beheerder|medewerker|coordinador|coordinadora|coordenador|coordenadora|analista|gestor|gestora|responsável|jefe|socio|socia|amministratore|titolare|dirigente|gérant|associé|associée|fondateur|fondatrice|cofondateur)\b/i;
+  /\b(?:ceo|cto|cfo|coo|cmo|cio|ciso|cpo|cro|chro|vp|svp|evp|avp|president|vice[- ]president|director|manager|head|chief|officer|founder|co-?founder|owner|partner|principal|lead|leader|engineer|developer|architect|consultant|analyst|associate|specialist|coordinator|administrator|assistant|executive|representative|advisor|adviser|counsel|attorney|lawyer|accountant|controller|treasurer|secretary|chairman|chairwoman|chair|supervisor|recruiter|buyer|strategist|scientist|researcher|professor|editor|producer|designer|planner|agent|broker|auditor|intern|geschäftsführer|geschäftsführerin|leiter|leiterin|prokurist|inhaber|inhaberin|vorstand|referent|referentin|berater|beraterin|directeur|directrice|responsable|chef|chargé|chargée|gérant|gérante|président|présidente|ingénieur|gerente|jefe|jefa|director[a]?|presidente|responsabile|direttore|direttrice|consulente|eigenaar|dyrektor|kierownik|prezes|diretor|diretora|sócio|sócia|toimitusjohtaja|einkäufer|hoofd|inkoper|adviseur|beheerder|medewerker|coordinador|coordinadora|coordenador|coordenadora|analista|gestor|gestora|responsável|jefe|socio|socia|amministratore|titolare|dirigente|gérant|associé|associée|fondateur|fondatrice|cofondateur|leder|daglig leder|direktør|ledare|johtaja|vd)\b/i;
 
 const ROLE_COMPOUND = /(?:chef|leiter|leiterin|direktor|direktorin|manager|ansvarig|sjef|päällikkö|verantwortlicher|beauftragter|beauftragte)(?![\p{L}])/iu;
 
@@ -74,7 +74,7 @@ export function splitTitleCompany(seg: string): [string, string | undefined, boo
     }
     const last = parts[parts.length - 1]!;
     const head = parts.slice(0, -1).join(', ');
-    if (!TITLE_WORDS.test(last) && /^\p{Lu}/u.test(last) && ROLE_WORDS.test(head) && last.split(/\s+/).length <= 4) {
+    if (!TITLE_WORDS.test(last) && /^\p{Lu}/u.test(last) && ROLE_WORDS.test(head) && last.split(/\s+/).length <= 6) {
       return [head.trim(), last.trim(), true];
     }
   }
@@ -82,6 +82,14 @@ export function splitTitleCompany(seg: string): [string, string | undefined, boo
 }
 
 const LOCATION_LINE = /^(?:[\p{Lu}][\p{L}.' -]+,\s*)?(?:usa|u\.s\.a\.|us|uk|united kingdom|united states|germany|deutschland|france|spain|españa|italy|italia|australia|india|canada|ireland|netherlands|nederland|switzerland|schweiz|austria|österreich|sweden|norway|denmark|finland|poland|portugal|belgium|brazil|mexico|japan|singapore|new zealand|south africa|[A-Z]{2}\s+\d{5})$/iu;
+
+/** Trailing separators and unbalanced brackets are not part of a company name. */
+export function cleanCompany(value: string): string {
+  let v = value.trim().replace(/[\s,;:–—(\[{-]+$/u, '').replace(/^[\s,;:–—)\]}-]+/u, '');
+  if ((v.match(/\(/g) ?? []).length > (v.match(/\)/g) ?? []).length) v = v.replace(/\s*\([^)]*$/, '');
+  if ((v.match(/\)/g) ?? []).length > (v.match(/\(/g) ?? []).length) v = v.replace(/\)+$/, '');
+  return v.trim();
+}
 
 export interface CardHints {
   region: CountryCode;
@@ -96,6 +104,10 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
   const out: CardFields = { why };
   const rawLines = text
     .slice(0, 4000)
+    // Gmail writes image alt text as "[image: Lakeshore Foods]": keep a company logo's name, drop the rest.
+    .replace(/\[image:\s*([^\]]*)\]/gi, (_m, alt: string) =>
+      /\b(headshot|photo|portrait|avatar|banner|icon|linkedin|twitter|facebook|instagram|youtube|badge|award)\b|\.(png|jpe?g|gif)$/i.test(alt) ? '' : alt.replace(/\s+logo$/i, ''),
+    )
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l.length <= 120 && !DISCLAIMER.test(l));
@@ -118,6 +130,22 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
     }
     for (const segRaw of segments(line)) {
       let seg = segRaw.replace(LABEL_PREFIX, '').trim();
+      // "Company: Skärgård Frakt AB" / "Titel: Einkaufsleiter": a label says what the value is.
+      const labelled = /^(company|firma|företag|empresa|société|societe|unternehmen|bedrijf|azienda|organi[sz]ation|title|titel|position|befattning|funktion|poste|cargo|ruolo|functie)\s*:\s*(.+)$/iu.exec(seg);
+      if (labelled) {
+        const isCompany = /^(company|firma|företag|empresa|soci|unternehmen|bedrijf|azienda|organi)/i.test(labelled[1]!);
+        if (isCompany && out.company === undefined) {
+          out.company = labelled[2]!.trim();
+          why.company = `labelled "${labelled[1]}" in the signature`;
+          continue;
+        }
+        if (!isCompany && out.title === undefined) {
+          out.title = labelled[2]!.trim();
+          titleLine = li;
+          why.title = `labelled "${labelled[1]}" in the signature`;
+          continue;
+        }
+      }
       if (!seg) continue;
       if (/@/.test(seg) || URL_LIKE.test(seg) || SOCIAL.test(seg)) continue;
       const digits = seg.replace(/\D/g, '').length;
@@ -210,6 +238,7 @@ export function parseContactCard(text: string, hints: CardHints): CardFields {
     }
   }
 
+  if (out.company) out.company = cleanCompany(out.company);
   const phones = findPhones(rawLines.join('\n'), hints.region);
   const firstVoice = phones.find((p) => !p.isFax);
   if (firstVoice) {

@@ -4,7 +4,7 @@
  * colleagues in Cc, small contact tables). Quoted history never reaches this module.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import { isRoleLike, parseContactCard, splitTitleCompany, TITLE_WORDS, type CardFields } from './contact-card.js';
+import { cleanCompany, isRoleLike, parseContactCard, splitTitleCompany, TITLE_WORDS, type CardFields } from './contact-card.js';
 import {
   EMAIL_IN_TEXT,
   emailDomain,
@@ -17,6 +17,9 @@ import {
   normalizePersonName,
   regionForEmail,
 } from './normalize.js';
+
+const POSSESSIVE_LEAD = /^(?:(?:to|a|à|an|al|aan)\s+)?(?:our|my|the|their|your|nuestro|nuestra|nuestros|mi|su|notre|nos|mon|ma|unser|unsere|unseren|unserem|mein|meine|meinen|nostro|nostra|il nostro|la nostra|onze|mijn|vår|vårt|min|vores|nosso|nossa|meu|minha)\s+/i;
+const POSSESSIVE_ANY = /(?:^|\s)(?:our|my|their|your|nuestro|nuestra|notre|unser|unsere|unseren|unserem|nostro|nostra|onze|vår|vores|nosso|nossa)\s+/gi;
 
 const MAX_PROSE_CHARS = 20_000;
 const MAX_CANDIDATES = 100;
@@ -121,16 +124,23 @@ function titleNear(text: string, nameEnd: number, targetStart: number, nameStart
     .trim()
     .replace(/^[\s,(\[–—|:-]+|[\s,)\]–—:<|-]+$/g, '')
     .trim();
-  if (between && between.length <= 90 && TITLE_WORDS.test(between) && !/@/.test(between)) {
-    const [title, company, weak] = splitTitleCompany(between.replace(/^(?:our|my|the|their)\s+/i, ''));
-    return company && !weak ? { title, company } : { title: weak && company ? `${title}, ${company}` : title };
+  const cleaned = between.replace(POSSESSIVE_LEAD, '');
+  if (cleaned && cleaned.length <= 90 && isRoleLike(cleaned) && !/@/.test(cleaned) && !/\b(?:runs|handles|looks after|manages|is|she|he|they|who|which|will|can|as well)\b/i.test(cleaned)) {
+    const [title, company, weak] = splitTitleCompany(cleaned);
+    return company ? { title, company: cleanCompany(company) } : { title };
+  }
+  // "Owen Marsh, Brightline Partners (owen@…)" / "Alicia Gómez at ShipCove": a company and no title.
+  const companyOnly = /^(?:at|from|with|of|@|bei|chez|de)?\s*(\p{Lu}[\p{L}\d&.'’ -]{1,60})$/u.exec(cleaned.replace(/\s*\([^)]*\)\s*/g, ' ').replace(/[\s,;:–—-]+$/, '').trim());
+  if (companyOnly && !isRoleLike(companyOnly[1]!) && !looksLikePersonName(companyOnly[1]!.trim())) {
+    return { title: '', company: cleanCompany(companyOnly[1]!) };
   }
   // "our CFO, Jane Roe" / "Head of Procurement Jane Roe"
   const before = text.slice(clauseStart, nameStart);
-  const m = /(?:^|[\s,(])(?:our|my|the|their|your)?\s*((?:[\p{L}&/-]+\s+){0,4}[\p{L}&/-]+)\s*,?\s*$/iu.exec(before);
-  if (m && TITLE_WORDS.test(m[1]!) && m[1]!.length <= 50) {
-    const t = m[1]!.replace(/^(?:please\s+)?(?:contact|call|email|reach|ask|write to|speak to|talk to)\s+/i, '').replace(/^(?:our|my|the|their|your)\s+/i, '').trim();
-    if (t && TITLE_WORDS.test(t) && !/\b(?:contact|please)\b/i.test(t)) return { title: t.replace(/^(?:our|my|the|their|your)\s+/i, '') };
+  // The role right before the name, after the last possessive: "forwarded this to our COO, Dana Li".
+  const poss = [...before.matchAll(POSSESSIVE_ANY)].pop();
+  if (poss) {
+    const t = before.slice((poss.index ?? 0) + poss[0].length).replace(/[\s,:–—-]+$/, '').trim();
+    if (t && t.length <= 50 && isRoleLike(t) && !/\b(?:contact|please)\b/i.test(t)) return { title: t };
   }
   return undefined;
 }
@@ -150,6 +160,10 @@ export function extractContacts(input: ExtractInput): Contact[] {
   if (senderEmail) {
     sender.email = senderEmail;
     sender.why.email = 'the From address';
+  }
+  const ownSignature = card.email !== undefined && card.email !== senderEmail && isOwnAddress(card.email, input.ownDomains);
+  if (ownSignature) {
+    for (const k of ['name', 'title', 'company', 'phone'] as const) delete card[k];
   }
   const sigName = card.name;
   if (displayName && sigName) {
@@ -173,6 +187,12 @@ export function extractContacts(input: ExtractInput): Contact[] {
   }
   const sigIsSenders = !sigName || !displayName || nameTokens(sigName).some((t) => nameTokens(displayName).includes(t)) || hintTokens.some((t) => nameTokens(sigName).includes(t));
   if (sigIsSenders) takeFields(sender, card, ['title', 'company', 'phone'], 'signature');
+  if (senderEmail && isRoleAddress(senderEmail) && card.email && card.name && !isRoleAddress(card.email) && emailDomain(card.email) === emailDomain(senderEmail)) {
+    sender.email = card.email;
+    sender.why.email = `the personal address in the signature (the From address ${senderEmail} is a shared mailbox)`;
+    sender.name = card.name;
+    sender.why.name = card.why.name ?? 'signature';
+  }
   if (sender.email || sender.name) contacts.push(sender);
 
   // ---- other people in the new text
@@ -247,8 +267,22 @@ export function extractContacts(input: ExtractInput): Contact[] {
     // A phone right after an email (or the other way round) in the same clause belongs to that person.
     const prev = byPerson[byPerson.length - 1];
     const clause = body.slice(cs, t.start);
-    const runs = nameRuns(clause).filter((r) => r.name.includes(' ') && !TITLE_WORDS.test(r.name) && !/\b(?:at|from|bei|chez)\s+$/i.test(clause.slice(0, r.start)));
-    const lastRun = runs[runs.length - 1];
+    const runs = nameRuns(clause).filter(
+      (r) => r.name.includes(' ') && !TITLE_WORDS.test(r.name) && !isRoleLike(r.name) && !/\b(?:at|from|bei|chez|of|for)\s+$/i.test(clause.slice(0, r.start)),
+    );
+    let lastRun = runs[runs.length - 1];
+    // "Grace Thompson, Procurement Lead, Southern Cross Health": a run after "Name, Role," is the company.
+    if (runs.length >= 2) {
+      const prevRun = runs[runs.length - 2]!;
+      const gap = clause.slice(prevRun.end, lastRun!.start);
+      if (/^\s*[,(–—-]\s*[^,()]{2,60}?\s*(?:,|at|@|\||–|—|-)\s*$/.test(gap) && isRoleLike(gap)) lastRun = prevRun;
+    }
+    // "talk to Sarah in procurement — sarah.k@…": a lone first name that the address confirms.
+    if (!lastRun && t.kind === 'email') {
+      const first = t.value.split('@')[0]!.split(/[._-]/)[0]!;
+      const single = nameRuns(clause).filter((r) => !r.name.includes(' ') && r.name.toLowerCase() === first).pop();
+      if (single) lastRun = single;
+    }
     if (prev && prev.clause[0] === cs && (!lastRun || cs + lastRun.start < prev.nameEnd)) {
       const c = prev.contact;
       if (t.kind === 'phone' && !c.phone) {

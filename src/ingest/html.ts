@@ -109,7 +109,14 @@ export function htmlToText(html: string): string {
       line += ' | ';
     } else if (name === 'img' && !closing) {
       const alt = /\balt\s*=\s*["']([^"']*)["']/i.exec(attrs)?.[1];
-      if (alt && /\S/.test(alt) && !/\b(image|logo|icon|signature|photo|pic|picture|headshot|portrait|avatar|banner|linkedin|twitter|facebook|instagram|youtube|xing|badge|award)\b|\.(png|jpe?g|gif)$/i.test(alt.trim())) line += ` ${decodeEntities(alt)} `;
+      const text = alt ? decodeEntities(alt).trim() : '';
+      if (/^[\p{L}\d&.,' -]{2,60}\s+logo$/iu.test(text)) {
+        // "Lakeshore Foods logo": the company name, on a line of its own.
+        flush();
+        out.push(text.replace(/\s+logo$/i, ''));
+      } else if (text && !/\b(image|logo|icon|signature|photo|pic|picture|headshot|portrait|avatar|banner|linkedin|twitter|facebook|instagram|youtube|xing|badge|award)\b|\.(png|jpe?g|gif)$/i.test(text)) {
+        line += ` ${text} `;
+      }
     }
   }
   emitText(html.slice(last));

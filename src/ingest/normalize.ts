@@ -34,10 +34,14 @@ export function localPart(email: string): string {
   return email.slice(0, email.lastIndexOf('@')).toLowerCase();
 }
 
-/** info@, sales@, noreply@… — shared mailboxes, never a person. Plus tags are ignored. */
+const ROLE_TOKENS = new Set(['helpdesk', 'servicedesk', 'noreply', 'donotreply', 'support', 'info', 'sales', 'billing', 'invoices', 'invoice', 'accounts', 'payables', 'receivables', 'ap', 'ar', 'hr', 'careers', 'jobs', 'recruiting', 'office', 'admin', 'enquiries', 'inquiries', 'orders', 'team', 'desk', 'service', 'customerservice', 'helpline', 'postmaster', 'notifications', 'alerts', 'newsletter', 'marketing', 'press', 'hello']);
+
+/** info@, sales@, noreply@, ap.helpdesk@… — shared mailboxes, never a person. Plus tags are ignored. */
 export function isRoleAddress(email: string): boolean {
   const lp = localPart(email).replace(/\+.*$/, '');
   if (ROLE_LOCALPARTS.has(lp)) return true;
+  const tokens = lp.split(/[._-]+/).filter(Boolean);
+  if (tokens.length > 1 && (ROLE_TOKENS.has(tokens[0]!) || tokens.some((t) => /^(?:helpdesk|servicedesk|noreply|donotreply)$/.test(t)))) return true;
   return /^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|bounces?[-_+.]|postmaster)/.test(lp);
 }
 
@@ -55,7 +59,8 @@ export const EMAIL_IN_TEXT = /(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@(?:[a-z0-9
 const POST_NOMINALS = new Set(
   'phd,ph.d,ph.d.,md,m.d.,mba,msc,m.sc,bsc,b.sc,ba,ma,mphil,dphil,cpa,cfa,pmp,esq,esq.,jd,llm,ll.m,dds,rn,cissp,ceng,frcs,mrcs,fca,aca,acca,cima,peng,p.eng,pe,mcs,meng,dipl.-ing.,dipl.-ing,dipl-ing,dipl.-kfm.,mag.,ing.,dr.-ing.,hons,(hons),obe,mbe,cbe,frsa,shrm-cp,phr,sphr,cscp,cpsm,cipd'.split(','),
 );
-const HONORIFICS = /^(mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|herr|frau|m|mme|mlle|sr|sra|srta|dott|dott\.ssa|ing)\.?$/i;
+const HONORIFICS = /^(?:mr|mrs|ms|miss|mx|dr|prof|professor|sir|dame|herr|frau|m|mme|mlle|sr|sra|srta|dott|dott\.ssa|ing|dipl|mag|ir|drs|lic|arch)\.?(?:-[a-z]+\.?)*$/i;
+const GENERATIONAL = /^(?:jr|sr|ii|iii|iv|v)\.?$/i;
 const NAME_PARTICLES = new Set(['van', 'von', 'de', 'der', 'den', 'da', 'das', 'dos', 'del', 'della', 'di', 'du', 'la', 'le', 'bin', 'binti', 'al', 'el', 'ter', 'ten', 'zu', 'y', "d'", 'st.', 'mc']);
 
 /** Words that say a line is not a person's name. */
@@ -103,8 +108,10 @@ export function normalizePersonName(raw: string | undefined | null): string | un
   }
   let tokens = s.split(' ').filter(Boolean);
   while (tokens.length && HONORIFICS.test(tokens[0]!)) tokens.shift();
-  while (tokens.length && POST_NOMINALS.has(tokens[tokens.length - 1]!.toLowerCase().replace(/[,]$/, ''))) tokens.pop();
+  while (tokens.length && (POST_NOMINALS.has(tokens[tokens.length - 1]!.toLowerCase().replace(/[,]$/, '')) || (tokens.length > 2 && GENERATIONAL.test(tokens[tokens.length - 1]!.replace(/,$/, ''))))) tokens.pop();
   tokens = tokens.map((t) => t.replace(/,$/, ''));
+  // "First Last": middle initials ("Robert J. Klein") are dropped.
+  if (tokens.length > 2) tokens = tokens.filter((t, i) => i === 0 || i === tokens.length - 1 || !/^\p{Lu}\.?$/u.test(t));
   if (tokens.length < 1 || tokens.length > 5) return undefined;
   for (const t of tokens) {
     if (NOT_NAME_WORD.test(stripAccents(t).replace(/[.,]$/, ''))) return undefined;

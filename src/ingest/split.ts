@@ -33,9 +33,9 @@ const ORIGINAL_MESSAGE =
 const FORWARD_LINE =
   /^\s*(?:[-_=*]{2,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|message transfere|mensaje reenviado|messaggio inoltrato|doorgestuurd bericht|vidarebefordrat meddelande|videresendt melding|mensagem encaminhada|wiadomość przekazana|forwarded by [^\n]*)\s*[-_=*]{0,}|begin forwarded message:|anfang der weitergeleiteten nachricht:|début du message réexpédié :?|inicio del mensaje reenviado:?)\s*$/i;
 const HEADER_START = /^\s*[*_]*(?:date|sent|datum|gesendet|envoyé|enviado|fecha)[*_]*\s*:[*_]*\s*\S/i;
-const HEADER_FROM = /^\s*[*_]*(?:from|von|de|van|da|från|fra|od|lähettäjä|feladó|от|kimden|expéditeur|remitente|mittente|afzender|absender)[*_]*\s*:[*_]*\s*\S/i;
+const HEADER_FROM = /^\s*[*_]*(?:from|von|de|van|da|från|fra|od|lähettäjä|feladó|от|kimden|expéditeur|remitente|mittente|afzender|absender|差出人|送信者|发件人|寄件者|보낸 사람|보낸사람)[*_]*\s*[:：][*_]*\s*\S/i;
 const HEADER_OTHER =
-  /^\s*[*_]*(?:sent|date|gesendet|datum|envoyé|envoye|enviado|enviada|fecha|verzonden|inviato|data|skickat|sendt|wysłano|wysłane|lähetetty|dátum|отправлено|дата|gönderildi|tarih|to|an|à|a|para|aan|till|til|do|vastaanottaja|címzett|кому|kime|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|aihe|tárgy|тема|konu|cc|kopie)[*_]*\s*:/i;
+  /^\s*[*_]*(?:sent|date|gesendet|datum|envoyé|envoye|enviado|enviada|fecha|verzonden|inviato|data|skickat|sendt|wysłano|wysłane|lähetetty|dátum|отправлено|дата|gönderildi|tarih|to|an|à|a|para|aan|till|til|do|vastaanottaja|címzett|кому|kime|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|aihe|tárgy|тема|konu|cc|kopie|送信日時|日付|発信日時|宛先|件名|发送时间|发送日期|日期|收件人|主题|主旨|寄件日期|收件者|받는 사람|보낸 날짜|제목|날짜)[*_]*\s*[:：]/i;
 const UNDERSCORE_LINE = /^\s*_{10,}\s*$/;
 
 type Mark = 'text' | 'quote' | 'empty' | 'header';
