@@ -130,7 +130,7 @@ function titleNear(text: string, nameEnd: number, targetStart: number, nameStart
     return company ? { title, company: cleanCompany(company) } : { title };
   }
   // "Owen Marsh, Brightline Partners (owen@…)" / "Alicia Gómez at ShipCove": a company and no title.
-  const companyOnly = /^(?:at|from|with|of|@|bei|chez|de)?\s*(\p{Lu}[\p{L}\d&.'’ -]{1,60})$/u.exec(cleaned.replace(/\s*\([^)]*\)\s*/g, ' ').replace(/[\s,;:–—-]+$/, '').trim());
+  const companyOnly = /^(?:at|from|with|of|@|bei|chez|de)?\s*(\p{Lu}[\p{L}\d&.'’ -]{1,60})$/u.exec(cleaned.replace(/\s*\([^)]*(?:\)|$)\s*/g, ' ').replace(/[\s,;:–—-]+$/, '').trim());
   if (companyOnly && !isRoleLike(companyOnly[1]!) && !looksLikePersonName(companyOnly[1]!.trim())) {
     return { title: '', company: cleanCompany(companyOnly[1]!) };
   }
