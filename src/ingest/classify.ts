@@ -325,11 +325,10 @@ function classifyBounce(mail: ParsedMail, ctx: ClassifyContext): Classification 
   const structural = !!dsnPart || isReport || !!failedHeader || inlineDsn.length > 0;
   const isReply = /^(re|aw|sv|antw|r|rif)\s*:/i.test(mail.subject);
   const textual =
-    (fromDaemon && (subjectHit || bodyHit || (ERRORISH.test(bodyHead.slice(0, 2000)) && EMAIL_IN_TEXT.test(bodyHead)))) ||
+    (fromDaemon && (subjectHit || bodyHit || (ERRORISH.test(bodyHead.slice(0, 2000)) && (bodyHead.match(EMAIL_IN_TEXT)?.length ?? 0) > 0))) ||
     (nullSender && subjectHit && (bodyHit || ERRORISH.test(bodyHead.slice(0, 2000)))) ||
     (nullSender && bodyHit && !isReply && ERRORISH.test(bodyHead.slice(0, 2000))) ||
     (subjectHit && bodyHit && !isReply);
-  EMAIL_IN_TEXT.lastIndex = 0;
   if (!structural && !textual) return undefined;
 
   const recipients: BounceRecipient[] = [];

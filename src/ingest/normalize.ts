@@ -52,6 +52,7 @@ export function isOwnAddress(email: string, ownDomains: Iterable<string>): boole
   return false;
 }
 
+/** Global: use only with match/matchAll/replace (never .test/.exec, which keep state in lastIndex). */
 export const EMAIL_IN_TEXT = /(?<![\w.+-])[a-z0-9][a-z0-9._%+-]{0,63}@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?![\w-])/gi;
 
 // ---------------------------------------------------------------- names
