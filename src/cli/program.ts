@@ -45,6 +45,11 @@ Exit codes: mailops help exit-codes`,
     .option('-o, --out <csv>', 'CSV to append to (default OUTPUT_CSV or <data-dir>/out/contacts.csv)')
     .option('--reprocess', 'process messages again even if the ledger says they were done')
     .option('-n, --dry-run', 'analyse and report, write nothing (no CSV rows, no state)')
+    .option('--imap', 'read new replies from the IMAP mailbox (IMAP_* settings) instead of files')
+    .option('--mailbox <name...>', 'with --imap: mailboxes to read (default IMAP_MAILBOXES, INBOX)')
+    .option('--all-mailboxes', 'with --imap: every selectable mailbox except Sent, Drafts and Trash')
+    .option('--move-to <mailbox>', 'with --imap: move each processed message there (instead of only tagging it)')
+    .option('--watch', 'with --imap: keep running, react to new mail within seconds (IDLE)')
     .addHelpText(
       'after',
       `
@@ -54,7 +59,11 @@ Examples:
   Ingest an mbox export, summary as JSON for a script:
     $ mailops ingest --json export.mbox
   One message from a pipe:
-    $ cat reply.eml | mailops ingest -`,
+    $ cat reply.eml | mailops ingest -
+  New replies from the mailbox, from cron every few minutes:
+    $ mailops ingest --imap --quiet
+  As the long-running ingest service:
+    $ mailops ingest --imap --watch`,
     )
     .action(async (paths: string[], _opts: unknown, cmd: Command) =>
       run(async () => (await import('../commands/ingest/command.js')).ingestCommand(paths, cmd.opts(), globals(cmd))),

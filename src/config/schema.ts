@@ -67,6 +67,18 @@ export const configSchema = z.object({
   IMAP_USER: optionalString,
   IMAP_PASS: optionalString,
   IMAP_SSL: bool.default(true),
+  IMAP_TLS_INSECURE: bool.default(false),
+  IMAP_MAILBOXES: z
+    .string()
+    .transform((v) => v.split(',').map((m) => m.trim()).filter(Boolean))
+    .refine((l) => l.length > 0, { message: 'expected a comma-separated list of mailbox names, e.g. INBOX,Junk' })
+    .default(['INBOX']),
+  IMAP_READONLY: bool.default(false),
+  IMAP_KEYWORD: z
+    .string()
+    .regex(/^\$?[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected an IMAP keyword such as $MailopsProcessed')
+    .default('$MailopsProcessed'),
+  HEARTBEAT_SECONDS: z.coerce.number().int().min(10).default(300),
 
   LLM_PROVIDER: z
     .enum(['none', 'openai', 'anthropic', 'gemini', 'vllm', 'ollama'], {

@@ -158,6 +158,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
     }
     summary.quarantined++;
     summary.quarantine.push({ ref: msg.ref, reason, detail, file });
+    if (!opts.dryRun) msg.ack?.();
     deps.onMessage?.(msg.ref, { status: 'quarantined', reason, detail, file });
   };
 
@@ -189,7 +190,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
   // one transaction marks them done. A crash between the two is repaired at the next start.
   const BATCH_SIZE = Math.max(1, opts.batchSize ?? 200);
   const BATCH_MS = 1000;
-  let batch: Array<{ analysis: Analysis; ref: string }> = [];
+  let batch: Array<{ analysis: Analysis; ref: string; ack: (() => void) | undefined }> = [];
   const batchKeys = new Set<string>();
   let batchStarted = Date.now();
   const flush = () => {
@@ -227,7 +228,10 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         });
       }
     }
-    for (const { analysis, ref } of items) deps.onMessage?.(ref, { status: 'processed', kind: analysis.kind, rows: analysis.rows.length, key: analysis.key });
+    for (const { analysis, ref, ack } of items) {
+      if (!opts.dryRun) ack?.();
+      deps.onMessage?.(ref, { status: 'processed', kind: analysis.kind, rows: analysis.rows.length, key: analysis.key });
+    }
   };
 
   let lastProgress = 0;
@@ -247,6 +251,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         const key = messageHashId(msg.bytes);
         if (!opts.reprocess && store.getMessage(key)?.status === 'quarantined') {
           summary.duplicates++;
+          if (!opts.dryRun) msg.ack?.();
           continue;
         }
         quarantine(msg, check.reason, check.detail, key);
@@ -262,13 +267,14 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
       const existing = store.getMessage(analysis.key);
       if ((existing && existing.status === 'done' && !opts.reprocess) || batchKeys.has(analysis.key)) {
         summary.duplicates++;
+        if (!opts.dryRun) msg.ack?.();
         deps.onMessage?.(msg.ref, { status: 'duplicate', key: analysis.key });
         continue;
       }
       summary.messages++;
       summary.byKind[analysis.kind]++;
       summary.rowsWritten += analysis.rows.length;
-      batch.push({ analysis, ref: msg.ref });
+      batch.push({ analysis, ref: msg.ref, ack: msg.ack });
       batchKeys.add(analysis.key);
       if (batch.length >= BATCH_SIZE || Date.now() - batchStarted > BATCH_MS) flush();
       const t = Date.now();

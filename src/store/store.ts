@@ -57,7 +57,26 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX events_type ON events(type, at);
   `,
+  // 2: per IMAP mailbox, the UIDVALIDITY and the highest UID whose message is safely processed
+  `
+  CREATE TABLE imap_state (
+    account      TEXT NOT NULL,
+    mailbox      TEXT NOT NULL,
+    uidvalidity  TEXT NOT NULL,
+    last_uid     INTEGER NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (account, mailbox)
+  );
+  `,
 ];
+
+export interface ImapMailboxState {
+  account: string;
+  mailbox: string;
+  uidvalidity: string;
+  last_uid: number;
+  updated_at: string;
+}
 
 export type MessageStatus = 'writing' | 'done' | 'quarantined';
 
@@ -128,6 +147,11 @@ export class StateStore {
         'SELECT COUNT(*) AS n FROM bounces WHERE email = ? AND hard = 0 AND occurred_at > ? AND occurred_at <= ?',
       ),
       addEvent: db.prepare('INSERT INTO events (at, type, email, message_key, detail) VALUES (?, ?, ?, ?, ?)'),
+      getImap: db.prepare<[string, string], ImapMailboxState>('SELECT * FROM imap_state WHERE account = ? AND mailbox = ?'),
+      setImap: db.prepare(
+        `INSERT INTO imap_state (account, mailbox, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(account, mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, updated_at = excluded.updated_at`,
+      ),
     };
   }
 
@@ -207,6 +231,14 @@ export class StateStore {
     if (hard) return 0;
     const since = new Date(at.getTime() - windowDays * 86_400_000).toISOString();
     return this.stmts.softCount.get(email.toLowerCase(), since, at.toISOString())?.n ?? 0;
+  }
+
+  getImapState(account: string, mailbox: string): ImapMailboxState | undefined {
+    return this.stmts.getImap.get(account, mailbox);
+  }
+
+  setImapState(account: string, mailbox: string, uidvalidity: string, lastUid: number, at = new Date()): void {
+    this.stmts.setImap.run(account, mailbox, uidvalidity, lastUid, at.toISOString());
   }
 
   event(type: string, email: string | null, messageKey: string | null, detail: string | null, at = new Date()): void {

@@ -1,6 +1,6 @@
 /** Flags → typed options for `mailops ingest`; progress and signals; exit code from the summary. */
 import { buildContext, type GlobalFlags } from '../../cli/context.js';
-import { ExitCode, usageError } from '../../errors.js';
+import { configError, ExitCode, usageError } from '../../errors.js';
 import type { IngestProgress } from '../../ingest/pipeline.js';
 import { defaultCsvPath, runIngestCommand } from './run.js';
 import { renderIngest } from './render.js';
@@ -9,14 +9,45 @@ export interface IngestFlags {
   out?: string;
   reprocess?: boolean;
   dryRun?: boolean;
+  imap?: boolean;
+  mailbox?: string[];
+  allMailboxes?: boolean;
+  moveTo?: string;
+  watch?: boolean;
 }
 
 export async function ingestCommand(paths: string[], flags: IngestFlags, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
-  if (!paths.length) {
-    throw usageError('nothing to ingest: give .eml files, directories, mbox files or - for stdin', 'Try `mailops ingest fixtures/replies`.');
-  }
   const c = loaded.config;
+  if (flags.imap && paths.length) throw usageError('give either paths or --imap, not both');
+  if (!flags.imap && (flags.watch || flags.moveTo || flags.allMailboxes || flags.mailbox)) {
+    throw usageError('--watch, --move-to, --mailbox and --all-mailboxes read from IMAP', 'Add --imap.');
+  }
+  if (!flags.imap && !paths.length) {
+    throw usageError('nothing to ingest: give .eml files, directories, mbox files or - for stdin', 'Try `mailops ingest fixtures/replies`, or `mailops ingest --imap`.');
+  }
+  if (flags.imap && (!c.IMAP_USER || !c.IMAP_PASS)) {
+    throw configError('IMAP_USER and IMAP_PASS must be set to read from IMAP', 'Put them in .env (mode 0600) or the environment; never on the command line.');
+  }
+  if (flags.moveTo && c.IMAP_READONLY) throw usageError('--move-to needs write access, but IMAP_READONLY=true');
+  const imap = flags.imap
+    ? {
+        host: c.IMAP_HOST,
+        port: c.IMAP_PORT,
+        secure: c.IMAP_SSL,
+        user: c.IMAP_USER!,
+        pass: c.IMAP_PASS!,
+        tlsInsecure: c.IMAP_TLS_INSECURE,
+        mailboxes: flags.mailbox?.length ? flags.mailbox : c.IMAP_MAILBOXES,
+        allMailboxes: flags.allMailboxes ?? false,
+        readOnly: c.IMAP_READONLY,
+        moveTo: flags.moveTo,
+        keyword: c.IMAP_KEYWORD,
+        watch: flags.watch ?? false,
+        heartbeatSeconds: c.HEARTBEAT_SECONDS,
+      }
+    : undefined;
+  if (c.IMAP_TLS_INSECURE && imap) io.warn('IMAP_TLS_INSECURE=true: the IMAP server certificate is not verified');
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -44,7 +75,11 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
         reprocess: flags.reprocess ?? false,
         dryRun: flags.dryRun ?? false,
       },
-      { onProgress: progress.update, signal: controller.signal },
+      {
+        onProgress: progress.update,
+        signal: controller.signal,
+        ...(imap ? { imap, log: { info: (l: string) => io.info(l), warn: (l: string) => io.warn(l), debug: (l: string) => io.debug(l) } } : {}),
+      },
     );
     await progress.stop();
     renderIngest(io, summary);

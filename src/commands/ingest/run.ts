@@ -7,6 +7,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { runIngest, type IngestProgress, type IngestSummary, type MessageOutcome } from '../../ingest/pipeline.js';
 import { fileSource } from '../../ingest/sources/files.js';
 import type { MessageSource } from '../../ingest/sources/types.js';
+import { ImapSource, type ImapLog, type ImapSourceOptions } from '../../ingest/sources/imap.js';
 import { acquireLock } from '../../store/lock.js';
 import { StateStore, stateExists } from '../../store/store.js';
 
@@ -24,8 +25,15 @@ export interface IngestRunOptions {
   dryRun: boolean;
 }
 
+export interface IngestImapOptions extends Omit<ImapSourceOptions, 'maxMessageBytes'> {
+  watch: boolean;
+}
+
 export interface IngestRunDeps {
   source?: MessageSource;
+  /** Read from IMAP instead of paths. */
+  imap?: IngestImapOptions;
+  log?: ImapLog;
   stdin?: NodeJS.ReadableStream;
   onProgress?: (p: IngestProgress) => void;
   onMessage?: (ref: string, o: MessageOutcome) => void;
@@ -39,11 +47,25 @@ export function defaultCsvPath(dataDir: string, outputCsv: string | undefined): 
 export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDeps = {}): Promise<IngestSummary> {
   const lock = opts.dryRun ? undefined : await acquireLock(opts.dataDir, 'ingest');
   let store: StateStore | undefined;
+  let imap: ImapSource | undefined;
   try {
     // A dry run reads the ledger when there is one (to report what is already done) and creates nothing.
     store = opts.dryRun && !stateExists(opts.dataDir) ? StateStore.openInMemory() : StateStore.open(opts.dataDir);
-    const source = deps.source ?? fileSource(opts.paths, { maxMessageBytes: opts.maxMessageBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
-    return await runIngest(
+    let source: MessageSource;
+    if (deps.imap) {
+      const quiet: ImapLog = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+      imap = new ImapSource(
+        { ...deps.imap, readOnly: deps.imap.readOnly || opts.dryRun, maxMessageBytes: opts.maxMessageBytes },
+        store,
+        deps.log ?? quiet,
+        deps.signal,
+      );
+      await imap.connect();
+      source = imap;
+    } else {
+      source = deps.source ?? fileSource(opts.paths, { maxMessageBytes: opts.maxMessageBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
+    }
+    const summary = await runIngest(
       {
         csvPath: opts.csvPath,
         dataDir: opts.dataDir,
@@ -63,7 +85,10 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
         ...(deps.signal ? { signal: deps.signal } : {}),
       },
     );
+    await imap?.finish();
+    return summary;
   } finally {
+    await imap?.close();
     store?.close();
     await lock?.release();
   }

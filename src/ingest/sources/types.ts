@@ -11,6 +11,11 @@ export interface RawMessage {
   quarantineFrom?: string;
   /** The bytes to keep in quarantine (e.g. the first part of an oversized message). */
   quarantineBytes?: Buffer;
+  /**
+   * Called once the message's outcome is committed (rows written, duplicate recognised or
+   * quarantined). A source that keeps its own position (IMAP) advances it only then.
+   */
+  ack?: () => void;
 }
 
 export type MessageSource = AsyncIterable<RawMessage>;
