@@ -2,7 +2,7 @@
  * `mailops ingest --imap` against a real Dovecot started for these tests (dovecot-imapd; `.ci/run`
  * installs it). Skips with a visible note when Dovecot is not installed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,6 +162,55 @@ describe.skipIf(!DOVECOT_BIN)('mailops ingest --imap (real Dovecot)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ messages: 1, duplicates: 3 });
     expect(csv(cwd).length).toBe(rowsBefore + expected.files[CANNED[11]!]!.rows.length);
   }, 60_000);
+
+  it('--watch: new mail lands within seconds; Dovecot killed and restarted loses and doubles nothing; SIGTERM exits 0', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'mailops-imap-watch-'));
+    const c = await client('other', 'secret2');
+    await c.mailboxCreate('Watch');
+    await c.logout();
+    const env = baseEnv({ IMAP_USER: 'other', IMAP_PASS: 'secret2', IMAP_MAILBOXES: 'Watch', HEARTBEAT_SECONDS: '10' });
+    const child = spawn(process.execPath, [bin, 'ingest', '--imap', '--watch'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const until = async (what: () => boolean, ms: number, label: string) => {
+      const deadline = Date.now() + ms;
+      while (!what()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; stderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const rows = () => {
+      try {
+        return csv(cwd);
+      } catch {
+        return [];
+      }
+    };
+    const ids = (files: string[]) => files.map((f) => expected.files[f]!.rows[0]!.message_id);
+    try {
+      await until(() => /watching Watch/.test(stderr), 15_000, 'the watcher to start');
+      const [a, b, cc] = [CANNED[12]!, CANNED[13]!, CANNED[14]!];
+      await append('other', 'secret2', 'Watch', [a]);
+      await until(() => rows().some((r) => r.message_id === ids([a])[0]), 10_000, 'the first message to land');
+
+      dovecot.kill();
+      await until(() => /retrying in/.test(stderr), 15_000, 'the watcher to notice the server is gone');
+      await dovecot.start();
+      await append('other', 'secret2', 'Watch', [b, cc]);
+      await until(() => ids([b, cc]).every((id) => rows().some((r) => r.message_id === id)), 40_000, 'messages after the restart');
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const got = rows().map((r) => `${r.message_id}|${r.contact_email}`);
+      expect(new Set(got).size).toBe(got.length);
+      const want = [a, b, cc].flatMap((f) => expected.files[f]!.rows.map((r) => `${r.message_id}|${r.contact_email}`));
+      expect(got.sort()).toEqual(want.sort());
+      for (const f of await flagsOf('other', 'secret2', 'Watch')) expect(f.flags).toContain('$MailopsProcessed');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('wrong password is exit 4, at once, with a hint and no secret in the output', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'mailops-imap-auth-'));

@@ -168,14 +168,13 @@ namespace inbox {
       }
     },
     kill() {
-      const pid = masterPid(dir);
-      if (!pid) return;
-      // The master and its children: kill the process group members we can find.
-      spawnSync('pkill', ['-KILL', '-f', `dovecot-${`mailops-test-${path.basename(dir)}`}`]);
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+      // The master and every child of this instance (their titles carry the instance name), then
+      // wait until all are gone, so a restart does not find their sockets still answering.
+      const pattern = `${path.basename(dir)}`;
+      for (let i = 0; i < 100; i++) {
+        spawnSync('pkill', ['-KILL', '-f', pattern]);
+        if (spawnSync('pgrep', ['-f', pattern]).status !== 0) break;
+        spawnSync('sleep', ['0.05']);
       }
       rmSync(path.join(dir, 'run', 'master.pid'), { force: true });
     },

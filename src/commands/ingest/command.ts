@@ -44,7 +44,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
         moveTo: flags.moveTo,
         keyword: c.IMAP_KEYWORD,
         watch: flags.watch ?? false,
-        heartbeatSeconds: c.HEARTBEAT_SECONDS,
+        heartbeatSeconds: io.interactiveProgress ? 0 : c.HEARTBEAT_SECONDS,
       }
     : undefined;
   if (c.IMAP_TLS_INSECURE && imap) io.warn('IMAP_TLS_INSECURE=true: the IMAP server certificate is not verified');
@@ -83,6 +83,8 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
     );
     await progress.stop();
     renderIngest(io, summary);
+    // A watcher stopped by a signal has finished its message and flushed: that is a clean exit.
+    if (imap?.watch && controller.signal.aborted) return summary.quarantined > 0 ? ExitCode.incomplete : ExitCode.ok;
     if (summary.interrupted) return controller.signal.reason === 'SIGTERM' ? ExitCode.ok : ExitCode.interrupted;
     return summary.quarantined > 0 ? ExitCode.incomplete : ExitCode.ok;
   } finally {

@@ -76,6 +76,8 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
         dryRun: opts.dryRun,
         softBounceLimit: opts.softBounceLimit,
         softBounceWindowDays: opts.softBounceWindowDays,
+        // A watcher commits every message at once so it lands in the CSV within seconds.
+        ...(deps.imap?.watch ? { batchSize: 1 } : {}),
       },
       {
         store,

@@ -28,8 +28,12 @@ export interface ImapSourceOptions {
   maxMessageBytes: number;
   /** Messages fetched per round trip. */
   chunkSize?: number;
+  /** Keep running: IDLE for new mail, reconnect after failures, until the abort signal. */
+  watch?: boolean;
   /** Seconds between heartbeats in watch mode (0 = none). */
   heartbeatSeconds?: number;
+  /** Longest wait before mailboxes are checked again even without an IDLE notification. */
+  pollSeconds?: number;
 }
 
 export interface ImapLog {
@@ -73,6 +77,19 @@ export function imapError(err: unknown, where: string): MailopsError {
 interface PendingUid {
   uid: number;
   acked: boolean;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
 }
 
 export class ImapSource implements AsyncIterable<RawMessage> {
@@ -164,10 +181,95 @@ export class ImapSource implements AsyncIterable<RawMessage> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<RawMessage> {
-    for (const mailbox of await this.resolveMailboxes()) {
-      if (this.signal?.aborted) return;
-      yield* this.readMailbox(mailbox);
+    let mailboxes = await this.resolveMailboxes();
+    if (!this.opts.watch) {
+      for (const mailbox of mailboxes) {
+        if (this.signal?.aborted) return;
+        yield* this.readMailbox(mailbox);
+      }
+      return;
     }
+    // Watch: read everything new, tag it, IDLE until the server says something arrived; repeat.
+    let failures = 0;
+    let lastBeat = Date.now();
+    this.log.info(`watching ${mailboxes.join(', ')} on ${this.where}`);
+    while (!this.signal?.aborted) {
+      try {
+        if (!this.client?.usable) {
+          await this.reconnect();
+          mailboxes = await this.resolveMailboxes();
+          this.log.info(`reconnected to ${this.where}`);
+        }
+        for (const mailbox of mailboxes) {
+          if (this.signal?.aborted) return;
+          yield* this.readMailbox(mailbox);
+          await this.applyAcks(mailbox);
+        }
+        failures = 0;
+        const beat = (this.opts.heartbeatSeconds ?? 0) * 1000;
+        if (beat > 0 && Date.now() - lastBeat >= beat) {
+          lastBeat = Date.now();
+          this.log.info(`${new Date().toISOString()} heartbeat: watching ${mailboxes.length} mailbox(es) on ${this.where}, ${this.fetched} message(s) read so far`);
+        }
+        await this.waitForChange(mailboxes[0]!, Math.min((this.opts.pollSeconds ?? 30) * 1000, beat > 0 ? beat : Infinity));
+      } catch (err) {
+        if (this.signal?.aborted) return;
+        const e = imapError(err, this.where);
+        if (e.code === 'imap-mailbox') throw e;
+        failures++;
+        // Exponential backoff with jitter: 1 s, 2 s, 4 s … up to 5 min.
+        const delay = Math.min(300_000, 1000 * 2 ** Math.min(failures - 1, 9)) * (0.5 + Math.random() / 2);
+        this.log.warn(`${e.message}; retrying in ${Math.round(delay / 1000)} s`);
+        await this.dropConnection();
+        await abortableSleep(delay, this.signal);
+      }
+    }
+  }
+
+  private async reconnect(): Promise<void> {
+    await this.dropConnection();
+    await this.connect();
+  }
+
+  /** Forgets the connection; messages yielded but not acknowledged are simply read again later. */
+  private async dropConnection(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.pending.clear();
+    if (client) {
+      try {
+        client.close();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  /** IDLE on one mailbox until it reports new mail, the poll interval passes, or we are stopped. */
+  private async waitForChange(mailbox: string, timeoutMs: number): Promise<void> {
+    const client = this.requireClient();
+    if (!client.mailbox || client.mailbox.path !== mailbox) await client.mailboxOpen(mailbox, { readOnly: this.opts.readOnly });
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        client.off('exists', onExists);
+        client.off('close', onClose);
+        this.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onExists = () => settle();
+      const onClose = () => settle(Object.assign(new Error('the IMAP connection closed'), { code: 'NoConnection' }));
+      const onAbort = () => settle();
+      const timer = setTimeout(() => settle(), Number.isFinite(timeoutMs) ? timeoutMs : 30_000);
+      client.on('exists', onExists);
+      client.on('close', onClose);
+      this.signal?.addEventListener('abort', onAbort);
+      client.idle().catch((err: unknown) => settle(err));
+    });
   }
 
   /** New messages of one mailbox since the stored high-water mark. */
