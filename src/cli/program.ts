@@ -83,6 +83,36 @@ Examples:
       run(async () => (await import('../commands/inspect/command.js')).inspectCommand(file, globals(cmd))),
     );
 
+  program
+    .command('send')
+    .description('send a campaign: attributed, compliant, rate-limited, each address at most once')
+    .option('--list <csv>', 'recipients: CSV with a header row and an "email" column (- for stdin)')
+    .option('--campaign <id>', 'campaign id (letters, digits, . _ = -)')
+    .option('--subject <text>', 'subject; may use {{fields}}')
+    .option('--template <file>', 'body: .txt, .md (HTML + text) or .html, with {{fields}} from the list')
+    .addOption(new Option('--via <transport>', 'how to send').choices(['smtp', 'listmonk']).default('smtp'))
+    .addOption(new Option('--scope <scope>', 'ever: an address is mailed once ever; campaign: once per campaign').choices(['ever', 'campaign']).default('ever'))
+    .option('--limit <n>', 'send at most n messages in this run')
+    .option('-n, --dry-run', 'show the plan and one rendered message; send and record nothing')
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .option('--no-wait', 'when a rate limit is reached, stop (exit 3) instead of waiting')
+    .option('--per-minute <n>', 'rate limit (default SEND_RATE_PER_MINUTE)')
+    .option('--per-hour <n>', 'rate limit (default SEND_RATE_PER_HOUR)')
+    .option('--per-day <n>', 'rate limit (default SEND_RATE_PER_DAY)')
+    .option('--list-in-doubt', 'show sends that were in flight when a run stopped')
+    .option('--retry-in-doubt', 'resend this campaign\'s in-doubt recipients deliberately')
+    .addHelpText('after', `
+Examples:
+  Preview the plan and one fully rendered message:
+    $ mailops send --list leads.csv --campaign q4-fintech --subject "Hi {{first_name}}" --template intro.md --dry-run
+  Send from cron (waits for the rate limits; nothing is ever sent twice):
+    $ mailops send --list leads.csv --campaign q4-fintech --subject "Hi {{first_name}}" --template intro.md --yes
+  Who may or may not have received a message when a run was killed:
+    $ mailops send --list-in-doubt`)
+    .action(async (opts: Record<string, unknown>, cmd: Command) =>
+      run(async () => (await import('../commands/send/command.js')).sendCommand(opts, globals(cmd))),
+    );
+
   const sup = program.command('suppressions').description('show and edit the suppression list (bounces, complaints, unsubscribes)');
   sup
     .command('list')

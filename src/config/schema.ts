@@ -80,6 +80,26 @@ export const configSchema = z.object({
     .default('$MailopsProcessed'),
   HEARTBEAT_SECONDS: z.coerce.number().int().min(10).default(300),
 
+  FROM_EMAIL: z.email({ message: 'expected the sender address, e.g. dana@example.com' }).optional(),
+  FROM_NAME: optionalString,
+  REPLY_DOMAIN: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a domain name, e.g. example.com')
+    .optional(),
+  UNSUBSCRIBE_URL: z.url({ protocol: /^https$/, message: 'expected an https:// URL' }).optional(),
+  SMTP_HOST: z.string().default('localhost'),
+  SMTP_PORT: port.default(1025),
+  SMTP_USER: optionalString,
+  SMTP_PASS: optionalString,
+  SMTP_TLS: z.enum(['none', 'starttls', 'tls'], { message: 'expected none, starttls or tls' }).default('none'),
+  SMTP_TLS_INSECURE: bool.default(false),
+  SEND_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  SEND_RATE_PER_HOUR: z.coerce.number().int().min(1).default(300),
+  SEND_RATE_PER_DAY: z.coerce.number().int().min(1).default(2000),
+  SEND_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
+  SEND_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  SEND_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(10),
+
   LLM_PROVIDER: z
     .enum(['none', 'openai', 'anthropic', 'gemini', 'vllm', 'ollama'], {
       message: 'expected one of none, openai, anthropic, gemini, vllm, ollama',
@@ -95,4 +115,4 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Values that must never be printed. */
-export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY'];
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS'];

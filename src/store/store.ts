@@ -68,7 +68,56 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (account, mailbox)
   );
   `,
+  // 3: the send ledger — one row per (address, campaign); 'sending' is written before the SMTP
+  // transaction starts, so a crash leaves evidence that becomes 'in-doubt', never a silent resend.
+  `
+  CREATE TABLE sends (
+    id             INTEGER PRIMARY KEY,
+    email          TEXT NOT NULL,
+    campaign_id    TEXT NOT NULL,
+    recipient_id   TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    transport      TEXT NOT NULL,
+    transport_id   TEXT,
+    status         TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'deferred', 'in-doubt', 'invalid')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    last_response  TEXT,
+    started_at     TEXT,
+    sent_at        TEXT,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    UNIQUE (email, campaign_id)
+  );
+  CREATE INDEX sends_email ON sends(email, status);
+  CREATE INDEX sends_started ON sends(started_at);
+  CREATE INDEX sends_campaign ON sends(campaign_id, status);
+  CREATE TABLE send_attempts (
+    id          INTEGER PRIMARY KEY,
+    send_id     INTEGER NOT NULL REFERENCES sends(id),
+    started_at  TEXT NOT NULL
+  );
+  CREATE INDEX send_attempts_started ON send_attempts(started_at);
+  `,
 ];
+
+export type SendStatus = 'sending' | 'sent' | 'failed' | 'deferred' | 'in-doubt' | 'invalid';
+
+export interface SendRecord {
+  id: number;
+  email: string;
+  campaign_id: string;
+  recipient_id: string;
+  message_id: string;
+  transport: string;
+  transport_id: string | null;
+  status: SendStatus;
+  attempts: number;
+  last_response: string | null;
+  started_at: string | null;
+  sent_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
 
 export interface ImapMailboxState {
   account: string;
@@ -231,6 +280,77 @@ export class StateStore {
     if (hard) return 0;
     const since = new Date(at.getTime() - windowDays * 86_400_000).toISOString();
     return this.stmts.softCount.get(email.toLowerCase(), since, at.toISOString())?.n ?? 0;
+  }
+
+  // ---------------------------------------------------------------- send ledger
+
+  /** Sends left 'sending' by a process that died: they become 'in-doubt' and are never resent automatically. */
+  markInterruptedSendsInDoubt(at = new Date()): number {
+    return this.db
+      .prepare("UPDATE sends SET status = 'in-doubt', last_response = COALESCE(last_response, 'the sending process stopped during the SMTP transaction'), updated_at = ? WHERE status = 'sending'")
+      .run(at.toISOString()).changes;
+  }
+
+  /** The ledger rows that stop `email` from being sent in `campaign` (scope 'ever': any campaign). */
+  blockingSend(email: string, campaignId: string, scope: 'ever' | 'campaign'): SendRecord | undefined {
+    const sql =
+      scope === 'ever'
+        ? "SELECT * FROM sends WHERE email = ? AND (status IN ('sending', 'sent', 'in-doubt') OR (status = 'failed' AND campaign_id = ?)) ORDER BY id LIMIT 1"
+        : "SELECT * FROM sends WHERE email = ? AND campaign_id = ? AND status IN ('sending', 'sent', 'in-doubt', 'failed') LIMIT 1";
+    return this.db.prepare<[string, string], SendRecord>(sql).get(email.toLowerCase(), campaignId);
+  }
+
+  getSend(email: string, campaignId: string): SendRecord | undefined {
+    return this.db.prepare<[string, string], SendRecord>('SELECT * FROM sends WHERE email = ? AND campaign_id = ?').get(email.toLowerCase(), campaignId);
+  }
+
+  /** Records the start of an attempt ('sending') in the same transaction as the rate-limit check. */
+  beginSend(rec: { email: string; campaignId: string; recipientId: string; messageId: string; transport: string }, at: Date): SendRecord {
+    const now = at.toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO sends (email, campaign_id, recipient_id, message_id, transport, status, attempts, started_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?)
+         ON CONFLICT(email, campaign_id) DO UPDATE SET status = 'sending', attempts = attempts + 1, started_at = excluded.started_at,
+           message_id = excluded.message_id, recipient_id = excluded.recipient_id, transport = excluded.transport, updated_at = excluded.updated_at`,
+      )
+      .run(rec.email.toLowerCase(), rec.campaignId, rec.recipientId, rec.messageId, rec.transport, now, now, now);
+    const row = this.getSend(rec.email, rec.campaignId)!;
+    this.db.prepare('INSERT INTO send_attempts (send_id, started_at) VALUES (?, ?)').run(row.id, now);
+    return row;
+  }
+
+  finishSend(id: number, status: Exclude<SendStatus, 'sending'>, fields: { transportId?: string | null; response?: string | null }, at: Date): void {
+    this.db
+      .prepare('UPDATE sends SET status = ?, transport_id = COALESCE(?, transport_id), last_response = ?, sent_at = CASE WHEN ? = \'sent\' THEN ? ELSE sent_at END, updated_at = ? WHERE id = ?')
+      .run(status, fields.transportId ?? null, fields.response ?? null, status, at.toISOString(), at.toISOString(), id);
+  }
+
+  /** SMTP transactions started since `since` (every attempt counts against the rate limits). */
+  attemptsSince(since: Date): number {
+    return this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM send_attempts WHERE started_at > ?').get(since.toISOString())?.n ?? 0;
+  }
+
+  /** Start times of attempts since `since`, oldest first (to know when a window frees up). */
+  attemptTimesSince(since: Date): Date[] {
+    return this.db
+      .prepare<[string], { started_at: string }>('SELECT started_at FROM send_attempts WHERE started_at > ? ORDER BY started_at')
+      .all(since.toISOString())
+      .map((r) => new Date(r.started_at));
+  }
+
+  listSends(status?: SendStatus, campaignId?: string): SendRecord[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (status) {
+      where.push('status = ?');
+      args.push(status);
+    }
+    if (campaignId) {
+      where.push('campaign_id = ?');
+      args.push(campaignId);
+    }
+    return this.db.prepare<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
   }
 
   getImapState(account: string, mailbox: string): ImapMailboxState | undefined {

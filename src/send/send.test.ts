@@ -1,0 +1,155 @@
+/**
+ * mailops send against a real SMTP server on loopback (smtp-server), real SQLite and the real
+ * pipeline; the clock is injected where rate limits are checked, so nothing waits.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSendCommand, type SendRunOptions } from '../commands/send/run.js';
+import { analyzeMessage } from '../ingest/analyze.js';
+import { StateStore } from '../store/store.js';
+import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
+import { deriveRecipientId } from './list.js';
+
+let sink: SmtpSink;
+beforeEach(async () => {
+  sink = await startSmtpSink();
+});
+afterEach(async () => sink.close());
+
+function setup(rows: string[], over: Partial<SendRunOptions> = {}): SendRunOptions {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mailops-send-'));
+  writeFileSync(path.join(dir, 'list.csv'), ['email,first_name,company', ...rows].join('\n'));
+  writeFileSync(path.join(dir, 'intro.md'), 'Hi {{first_name}},\n\nA question about **{{company}}**.\n\nDana');
+  return {
+    dataDir: path.join(dir, 'data'),
+    mode: 'test',
+    list: path.join(dir, 'list.csv'),
+    template: path.join(dir, 'intro.md'),
+    subject: 'Quick question, {{first_name}}',
+    campaignId: 'q4-fintech',
+    via: 'smtp',
+    scope: 'ever',
+    limit: undefined,
+    dryRun: false,
+    noWait: false,
+    retryInDoubt: false,
+    limits: { perMinute: 1000, perHour: 10000, perDay: 100000 },
+    concurrency: 2,
+    retries: 3,
+    maxConsecutiveFailures: 10,
+    fromEmail: 'dana@sourceww.com',
+    fromName: 'Dana Whitfield',
+    replyLocalpart: 'campaign',
+    replyDomain: 'sourceww.com',
+    unsubscribeUrl: undefined,
+    smtp: { host: '127.0.0.1', port: sink.port, tls: 'none', tlsInsecure: false, user: undefined, pass: undefined, concurrency: 2 },
+    ...over,
+  };
+}
+const noSleep = async () => undefined;
+
+describe('mailops send over SMTP', () => {
+  it('sends every message with the exact headers the reply side parses back', async () => {
+    const o = setup(['jane@acme.com,Jane,"Acme & <Co>"']);
+    const r = await runSendCommand({ ...o, unsubscribeUrl: 'https://sourceww.com/u' }, { sleep: noSleep });
+    expect(r.summary).toMatchObject({ sent: 1, failed: 0, inDoubt: 0 });
+    const raw = sink.messages[0]!.raw.replace(/\r?\n[ \t]+/g, ' '); // unfold header lines
+    const rid = deriveRecipientId('q4-fintech', 'jane@acme.com');
+    expect(raw).toMatch(new RegExp(`^Message-ID: <c-q4-fintech-r-${rid}@sourceww\\.com>`, 'm'));
+    expect(raw).toMatch(new RegExp(`^Reply-To: campaign\\+${rid}@sourceww\\.com`, 'm'));
+    expect(raw).toMatch(/^X-Campaign-Id: q4-fintech/im); // header names are case-insensitive (nodemailer writes X-Campaign-ID)
+    expect(raw).toMatch(new RegExp(`^X-Recipient-Id: ${rid}`, 'im'));
+    expect(raw).toMatch(new RegExp(`^List-Unsubscribe: <mailto:campaign\\+unsubscribe-${rid}@sourceww\\.com\\?subject=unsubscribe>,\\s+<https://sourceww\\.com/u\\?c=q4-fintech&r=${rid}>`, 'm'));
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
+    expect(raw).toMatch(/^From: Dana Whitfield <dana@sourceww\.com>/m);
+    expect(raw).toMatch(/^Subject: Quick question, Jane/m);
+    expect(raw).toMatch(/^Date: /m);
+    expect(raw).toMatch(/^MIME-Version: 1\.0/m);
+    expect(raw).not.toMatch(/X-Auto-Response-Suppress/i);
+    expect(raw).toContain('Acme &amp; &lt;Co&gt;'); // HTML part escapes the field
+    expect(sink.messages[0]!.to).toEqual(['jane@acme.com']);
+
+    // A reply to it is attributed by the ingest side, both through In-Reply-To and the Reply-To tag.
+    const reply = Buffer.from(
+      `From: Jane <jane@acme.com>\nTo: campaign+${rid}@sourceww.com\nSubject: Re: Quick question\nIn-Reply-To: <c-q4-fintech-r-${rid}@sourceww.com>\nMessage-ID: <r1@acme.com>\nDate: Tue, 3 Nov 2026 10:00:00 +0000\n\nYes, call me.\n\nJane Roe\n`,
+    );
+    const a = await analyzeMessage(reply, undefined, { ownDomains: [], replyLocalpart: 'campaign', defaultRegion: 'US' });
+    expect(a.rows[0]).toMatchObject({ campaign_id: 'q4-fintech', recipient_id: rid, contact_email: 'jane@acme.com' });
+  });
+
+  it('skips suppressed, invalid, duplicate and already-sent addresses; --scope campaign allows one per campaign', async () => {
+    const o = setup(['a@x.com,A,X', 'b@x.com,B,X', 'nope,C,X', 'A@X.com,A2,X', 'c@x.com,C,X']);
+    const store = StateStore.open(o.dataDir);
+    store.suppress('b@x.com', 'complaint', null, null);
+    store.close();
+    const first = await runSendCommand(o, { sleep: noSleep });
+    expect(first.summary).toMatchObject({ sent: 2 });
+    expect(first.plan.skippedBy).toEqual({ 'invalid-email': 1, duplicate: 1, suppressed: 1 });
+    const again = await runSendCommand(o, { sleep: noSleep });
+    expect(again.summary).toBeUndefined();
+    expect(again.plan.skippedBy['already-sent']).toBe(2);
+    const otherCampaignEver = await runSendCommand({ ...o, campaignId: 'q1-followup' }, { sleep: noSleep });
+    expect(otherCampaignEver.plan.toSend).toHaveLength(0);
+    const perCampaign = await runSendCommand({ ...o, campaignId: 'q1-followup', scope: 'campaign' }, { sleep: noSleep });
+    expect(perCampaign.summary).toMatchObject({ sent: 2 });
+    expect(sink.messages).toHaveLength(4);
+  });
+
+  it('never starts more than the per-minute limit in any 60 s window (injected clock)', async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => `r${i}@x.com,R${i},X`);
+    const o = setup(rows, { limits: { perMinute: 3, perHour: 100, perDay: 1000 }, concurrency: 3 });
+    let t = Date.parse('2026-11-03T09:00:00Z');
+    const now = () => new Date(t);
+    const sleep = async (ms: number) => {
+      t += ms;
+    };
+    const r = await runSendCommand(o, { now, sleep });
+    expect(r.summary).toMatchObject({ sent: 10 });
+    const store = StateStore.open(o.dataDir);
+    const times = store.attemptTimesSince(new Date(0)).map((d) => d.getTime());
+    store.close();
+    for (const start of times) expect(times.filter((x) => x >= start && x < start + 60_000).length).toBeLessThanOrEqual(3);
+    expect(t - Date.parse('2026-11-03T09:00:00Z')).toBeGreaterThanOrEqual(3 * 60_000);
+  });
+
+  it('--no-wait stops at the limit with the rest left for the next run, sharing the window across runs', async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => `w${i}@x.com,W${i},X`);
+    const o = setup(rows, { limits: { perMinute: 2, perHour: 100, perDay: 1000 }, noWait: true, concurrency: 1 });
+    const t = Date.parse('2026-11-03T09:00:00Z');
+    const first = await runSendCommand(o, { now: () => new Date(t), sleep: noSleep });
+    expect(first.summary).toMatchObject({ sent: 2, stoppedBecause: 'rate-limit', notStarted: 3 });
+    const sameMinute = await runSendCommand(o, { now: () => new Date(t + 30_000), sleep: noSleep });
+    expect(sameMinute.summary).toMatchObject({ sent: 0, stoppedBecause: 'rate-limit' });
+    const later = await runSendCommand(o, { now: () => new Date(t + 61_000), sleep: noSleep });
+    expect(later.summary).toMatchObject({ sent: 2 });
+  });
+
+  it('retries a 4xx then succeeds; a 5.1.1 fails and suppresses the address', async () => {
+    sink.rules.set('flaky@x.com', { code: 451, message: '4.3.0 try again later', times: 2 });
+    sink.rules.set('gone@x.com', { code: 550, message: '5.1.1 <gone@x.com>: Recipient address rejected: User unknown' });
+    const o = setup(['flaky@x.com,F,X', 'gone@x.com,G,X']);
+    const r = await runSendCommand(o, { sleep: noSleep });
+    expect(r.summary).toMatchObject({ sent: 1, failed: 1, suppressedNow: 1 });
+    const store = StateStore.open(o.dataDir);
+    expect(store.getSend('flaky@x.com', 'q4-fintech')).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(store.getSend('gone@x.com', 'q4-fintech')).toMatchObject({ status: 'failed' });
+    expect(store.getSend('gone@x.com', 'q4-fintech')?.last_response).toMatch(/5\.1\.1/);
+    expect(store.getSuppression('gone@x.com')?.reason).toBe('hard-bounce');
+    expect(store.getSend('flaky@x.com', 'q4-fintech')?.transport_id).toMatch(/^Q/);
+    store.close();
+  });
+
+  it('finds a missing template field before anything is sent', async () => {
+    const o = setup(['a@x.com,A,X']);
+    writeFileSync(o.template, 'Hi {{first_name}} from {{city}}');
+    await expect(runSendCommand(o, { sleep: noSleep })).rejects.toThrow(/\{\{city\}\}.*no such column/);
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('refuses a non-local SMTP host in test mode', async () => {
+    const o = setup(['a@x.com,A,X']);
+    await expect(runSendCommand({ ...o, smtp: { ...o.smtp, host: 'email-smtp.eu-west-1.amazonaws.com' } })).rejects.toThrow(/MODE=test sends only to the local Mailpit sink/);
+  });
+});
