@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { generateCorpus, isCorpusComplete, readManifest, CORPUS_FORMAT, DEFAULT_SEED, OUR_DOMAIN } from './generate.mjs';
 import { benchImap } from './imap.mjs';
+import { benchSend } from './send.mjs';
 import { measureCommand, killActive } from './measure.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -39,10 +40,11 @@ export const TARGETS = {
   rssFlatGrowth: 0.25, // peak RSS growth from 10k to 50k messages, at most (fraction)
   startupRatio: 2.5, // `mailops --help` ÷ `node -e 0` median wall time, at most
   imapSecondRunSeconds: 1, // a second `ingest --imap` with nothing new, at most
+  sendRatio: 0.7, // mailops send msg/s ÷ bare nodemailer pool msg/s, at least
 };
 
-const BENCHMARKS = ['ingest', 'startup', 'imap'];
-// `npm run bench` with no name runs these; imap needs a local Dovecot, so it is asked for by name.
+const BENCHMARKS = ['ingest', 'startup', 'imap', 'send'];
+// `npm run bench` with no name runs these; imap (needs Dovecot) and send (takes minutes) are asked for by name.
 const DEFAULT_BENCHMARKS = ['ingest', 'startup'];
 // Sizes below this are reported but not judged on ratio or RSS growth: fixed
 // costs (process start, imports, opening the store) dominate them.
@@ -450,6 +452,18 @@ function render(report) {
       out.push(`  failed: ${s.error}`);
     }
   }
+  if (report.send) {
+    const m = report.send;
+    out.push('', `send (${m.n} messages to an SMTP sink in another process, ${m.concurrency} connections)`);
+    out.push(table([
+      ['bare nodemailer pool', `${fmt(m.bare.msgsPerSec)} msg/s`],
+      ['mailops send (limits off)', `${fmt(m.mailops.msgsPerSec)} msg/s`],
+      ['ratio', `${fmt(m.ratio, 2)}${mark(m.ratio >= TARGETS.sendRatio)}`],
+      [`rate-limited run at ${m.rated.perMinute}/min`, `${m.rated.received} messages in ${fmt(m.rated.seconds)} s`],
+      ['largest count in any 60 s window', `${m.rated.maxIn60s}${mark(m.rated.maxIn60s <= m.rated.perMinute)}`],
+    ], ['l', 'r']));
+    out.push(`targets: ratio ≥ ${TARGETS.sendRatio}; never more than the per-minute limit in any 60 s window`);
+  }
   if (report.imap) {
     const m = report.imap;
     out.push('', `imap (${m.n ?? '?'} replies in a local Dovecot)`);
@@ -482,6 +496,7 @@ function verdict(report) {
     if (report.ingest.flatness && !report.ingest.flatness.pass) ok = false;
   }
   if (report.startup && (!report.startup.ok || !report.startup.pass)) ok = false;
+  if (report.send && (!report.send.ok || report.send.ratio < TARGETS.sendRatio || report.send.rated.maxIn60s > report.send.rated.perMinute)) ok = false;
   if (report.imap && (!report.imap.ok || report.imap.secondRunSeconds > TARGETS.imapSecondRunSeconds)) ok = false;
   return ok;
 }
@@ -520,6 +535,11 @@ async function main() {
     for (const b of opts.benches) {
       if (b === 'ingest') report.ingest = await benchIngest(opts, created);
       if (b === 'startup') report.startup = await benchStartup(opts);
+      if (b === 'send') {
+        const n = opts.sizes.length === 3 && opts.sizes[0] === 2000 ? 5000 : opts.sizes[0];
+        log(`send n=${n}`);
+        report.send = await benchSend({ n, bin: BIN, tmp: opts.tmp, log, timeoutMs: opts.timeoutS * 1000 });
+      }
       if (b === 'imap') {
         const n = opts.sizes.length === 3 && opts.sizes[0] === 2000 ? 5000 : opts.sizes[0];
         log(`imap n=${n}`);

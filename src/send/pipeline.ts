@@ -11,7 +11,7 @@ import { emailDomain } from '../ingest/normalize.js';
 import type { StateStore } from '../store/store.js';
 import { composeMessage, validateMessage, type ComposeContext, type OutgoingMessage } from './compose.js';
 import type { ListIssue, ParsedList, Recipient } from './list.js';
-import { estimateFinish, nextSlot, type RateLimits, type RateWindow } from './ratelimit.js';
+import { estimateFinish, RateTracker, type RateLimits, type RateWindow } from './ratelimit.js';
 import type { MessageTemplate } from './template.js';
 import { SendFailure, type Transport } from './transports/types.js';
 
@@ -170,6 +170,7 @@ export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: Execu
     durationMs: 0,
   };
   const queue = [...plan.toSend];
+  const rate = new RateTracker(store, o.limits, now());
   let consecutiveFailures = 0;
   let stop: SendSummary['stoppedBecause'];
   let waiting: { window: RateWindow | undefined; ms: number } = { window: undefined, ms: 0 };
@@ -189,12 +190,13 @@ export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: Execu
     for (;;) {
       if (stop || deps.signal?.aborted) return undefined;
       const t = now();
-      const slot = nextSlot(store, o.limits, t);
+      const slot = rate.next(t);
       if (slot.waitMs === 0) {
         waiting = { window: undefined, ms: 0 };
+        rate.record(t);
         return store.beginSend({ email: m.recipient.email, campaignId: plan.campaignId, recipientId: m.recipient.recipientId, messageId: m.messageId, transport: transport.name }, t);
       }
-      if (o.noWait) {
+      if (o.noWait && slot.full) {
         stop = stop ?? 'rate-limit';
         summary.stopDetail = `the per-${slot.window} limit is reached (${slot.used[slot.window!]} sent); the rest goes out on the next run`;
         return undefined;

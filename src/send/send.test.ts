@@ -117,13 +117,27 @@ describe('mailops send over SMTP', () => {
   it('--no-wait stops at the limit with the rest left for the next run, sharing the window across runs', async () => {
     const rows = Array.from({ length: 5 }, (_, i) => `w${i}@x.com,W${i},X`);
     const o = setup(rows, { limits: { perMinute: 2, perHour: 100, perDay: 1000 }, noWait: true, concurrency: 1 });
-    const t = Date.parse('2026-11-03T09:00:00Z');
-    const first = await runSendCommand(o, { now: () => new Date(t), sleep: noSleep });
+    let t = Date.parse('2026-11-03T09:00:00Z');
+    const clock = { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
+    const first = await runSendCommand(o, clock);
     expect(first.summary).toMatchObject({ sent: 2, stoppedBecause: 'rate-limit', notStarted: 3 });
-    const sameMinute = await runSendCommand(o, { now: () => new Date(t + 30_000), sleep: noSleep });
+    t += 1_000; // a second cron run in the same minute shares its budget
+    const sameMinute = await runSendCommand(o, clock);
     expect(sameMinute.summary).toMatchObject({ sent: 0, stoppedBecause: 'rate-limit' });
-    const later = await runSendCommand(o, { now: () => new Date(t + 61_000), sleep: noSleep });
+    t += 61_000;
+    const later = await runSendCommand(o, clock);
     expect(later.summary).toMatchObject({ sent: 2 });
+  });
+
+  it('paces sends evenly inside the minute (no bursts)', async () => {
+    const rows = Array.from({ length: 4 }, (_, i) => `p${i}@x.com,P${i},X`);
+    const o = setup(rows, { limits: { perMinute: 6, perHour: 100, perDay: 1000 }, concurrency: 4 });
+    let t = Date.parse('2026-11-03T09:00:00Z');
+    await runSendCommand(o, { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) });
+    const store = StateStore.open(o.dataDir);
+    const times = store.attemptTimesSince(new Date(0)).map((d) => d.getTime());
+    store.close();
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(10_000);
   });
 
   it('retries a 4xx then succeeds; a 5.1.1 fails and suppresses the address', async () => {

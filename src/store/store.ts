@@ -169,6 +169,18 @@ export class StateStore {
   readonly db: DB;
   private readonly stmts;
 
+  private readonly cache = new Map<string, Database.Statement>();
+
+  /** A prepared statement, compiled once per store. */
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s as unknown as Database.Statement<P, R>;
+  }
+
   private constructor(db: DB) {
     this.db = db;
     this.stmts = {
@@ -286,8 +298,8 @@ export class StateStore {
 
   /** Sends left 'sending' by a process that died: they become 'in-doubt' and are never resent automatically. */
   markInterruptedSendsInDoubt(at = new Date()): number {
-    return this.db
-      .prepare("UPDATE sends SET status = 'in-doubt', last_response = COALESCE(last_response, 'the sending process stopped during the SMTP transaction'), updated_at = ? WHERE status = 'sending'")
+    return this
+      .stmt("UPDATE sends SET status = 'in-doubt', last_response = COALESCE(last_response, 'the sending process stopped during the SMTP transaction'), updated_at = ? WHERE status = 'sending'")
       .run(at.toISOString()).changes;
   }
 
@@ -297,18 +309,22 @@ export class StateStore {
       scope === 'ever'
         ? "SELECT * FROM sends WHERE email = ? AND (status IN ('sending', 'sent', 'in-doubt') OR (status = 'failed' AND campaign_id = ?)) ORDER BY id LIMIT 1"
         : "SELECT * FROM sends WHERE email = ? AND campaign_id = ? AND status IN ('sending', 'sent', 'in-doubt', 'failed') LIMIT 1";
-    return this.db.prepare<[string, string], SendRecord>(sql).get(email.toLowerCase(), campaignId);
+    return this.stmt<[string, string], SendRecord>(sql).get(email.toLowerCase(), campaignId);
   }
 
   getSend(email: string, campaignId: string): SendRecord | undefined {
-    return this.db.prepare<[string, string], SendRecord>('SELECT * FROM sends WHERE email = ? AND campaign_id = ?').get(email.toLowerCase(), campaignId);
+    return this.stmt<[string, string], SendRecord>('SELECT * FROM sends WHERE email = ? AND campaign_id = ?').get(email.toLowerCase(), campaignId);
   }
 
   /** Records the start of an attempt ('sending') in the same transaction as the rate-limit check. */
   beginSend(rec: { email: string; campaignId: string; recipientId: string; messageId: string; transport: string }, at: Date): SendRecord {
+    return this.db.transaction(() => this.beginSendInTx(rec, at))();
+  }
+
+  private beginSendInTx(rec: { email: string; campaignId: string; recipientId: string; messageId: string; transport: string }, at: Date): SendRecord {
     const now = at.toISOString();
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO sends (email, campaign_id, recipient_id, message_id, transport, status, attempts, started_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'sending', 1, ?, ?, ?)
          ON CONFLICT(email, campaign_id) DO UPDATE SET status = 'sending', attempts = attempts + 1, started_at = excluded.started_at,
@@ -316,25 +332,33 @@ export class StateStore {
       )
       .run(rec.email.toLowerCase(), rec.campaignId, rec.recipientId, rec.messageId, rec.transport, now, now, now);
     const row = this.getSend(rec.email, rec.campaignId)!;
-    this.db.prepare('INSERT INTO send_attempts (send_id, started_at) VALUES (?, ?)').run(row.id, now);
+    this.stmt('INSERT INTO send_attempts (send_id, started_at) VALUES (?, ?)').run(row.id, now);
     return row;
   }
 
   finishSend(id: number, status: Exclude<SendStatus, 'sending'>, fields: { transportId?: string | null; response?: string | null }, at: Date): void {
-    this.db
-      .prepare('UPDATE sends SET status = ?, transport_id = COALESCE(?, transport_id), last_response = ?, sent_at = CASE WHEN ? = \'sent\' THEN ? ELSE sent_at END, updated_at = ? WHERE id = ?')
+    this
+      .stmt('UPDATE sends SET status = ?, transport_id = COALESCE(?, transport_id), last_response = ?, sent_at = CASE WHEN ? = \'sent\' THEN ? ELSE sent_at END, updated_at = ? WHERE id = ?')
       .run(status, fields.transportId ?? null, fields.response ?? null, status, at.toISOString(), at.toISOString(), id);
   }
 
   /** SMTP transactions started since `since` (every attempt counts against the rate limits). */
   attemptsSince(since: Date): number {
-    return this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM send_attempts WHERE started_at > ?').get(since.toISOString())?.n ?? 0;
+    return this.stmt<[string], { n: number }>('SELECT COUNT(*) AS n FROM send_attempts WHERE started_at > ?').get(since.toISOString())?.n ?? 0;
+  }
+
+  /** The start time of the `offset`-th oldest attempt since `since` (0 = oldest). */
+  attemptTimeAt(since: Date, offset: number): Date | undefined {
+    const row = this
+      .stmt<[string, number], { started_at: string }>('SELECT started_at FROM send_attempts WHERE started_at > ? ORDER BY started_at LIMIT 1 OFFSET ?')
+      .get(since.toISOString(), offset);
+    return row ? new Date(row.started_at) : undefined;
   }
 
   /** Start times of attempts since `since`, oldest first (to know when a window frees up). */
   attemptTimesSince(since: Date): Date[] {
-    return this.db
-      .prepare<[string], { started_at: string }>('SELECT started_at FROM send_attempts WHERE started_at > ? ORDER BY started_at')
+    return this
+      .stmt<[string], { started_at: string }>('SELECT started_at FROM send_attempts WHERE started_at > ? ORDER BY started_at')
       .all(since.toISOString())
       .map((r) => new Date(r.started_at));
   }
@@ -350,7 +374,7 @@ export class StateStore {
       where.push('campaign_id = ?');
       args.push(campaignId);
     }
-    return this.db.prepare<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
+    return this.stmt<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
   }
 
   getImapState(account: string, mailbox: string): ImapMailboxState | undefined {
