@@ -56,6 +56,9 @@ export const configSchema = z.object({
   SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).default(3),
   SOFT_BOUNCE_WINDOW_DAYS: z.coerce.number().int().min(1).default(30),
 
+  LISTMONK_URL: z.url({ message: 'expected the Listmonk base URL, e.g. http://localhost:9000' }).optional(),
+  LISTMONK_API_USER: optionalString,
+  LISTMONK_API_TOKEN: optionalString,
   LISTMONK_SMTP_HOST: z.string().default('localhost'),
   LISTMONK_SMTP_PORT: port.default(1025),
   LISTMONK_SMTP_USER: optionalString,
@@ -115,4 +118,4 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Values that must never be printed. */
-export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS'];
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN'];

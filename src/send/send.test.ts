@@ -11,6 +11,7 @@ import { analyzeMessage } from '../ingest/analyze.js';
 import { StateStore } from '../store/store.js';
 import { startSmtpSink, type SmtpSink } from '../testing/smtp-sink.js';
 import { deriveRecipientId } from './list.js';
+import { startListmonkDouble } from '../testing/listmonk-double.js';
 
 let sink: SmtpSink;
 beforeEach(async () => {
@@ -45,6 +46,7 @@ function setup(rows: string[], over: Partial<SendRunOptions> = {}): SendRunOptio
     replyDomain: 'sourceww.com',
     unsubscribeUrl: undefined,
     smtp: { host: '127.0.0.1', port: sink.port, tls: 'none', tlsInsecure: false, user: undefined, pass: undefined, concurrency: 2 },
+    listmonk: { url: undefined, user: undefined, token: undefined },
     ...over,
   };
 }
@@ -165,5 +167,59 @@ describe('mailops send over SMTP', () => {
   it('refuses a non-local SMTP host in test mode', async () => {
     const o = setup(['a@x.com,A,X']);
     await expect(runSendCommand({ ...o, smtp: { ...o.smtp, host: 'email-smtp.eu-west-1.amazonaws.com' } })).rejects.toThrow(/MODE=test sends only to the local Mailpit sink/);
+  });
+});
+
+// Listmonk cannot run here: these tests use a contract double of its documented HTTP API
+// (src/testing/listmonk-double.ts), which rejects malformed requests the way Listmonk does.
+describe('mailops send --via listmonk (against a Listmonk API double)', () => {
+  it('upserts subscribers into the campaign list and sends one /api/tx per recipient with our headers', async () => {
+    const lm = await startListmonkDouble('v6.1.0');
+    try {
+      const o = setup(['a@x.com,Ann,Acme', 'b@x.com,Bob,Beta'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token } });
+      lm.subscribers.push({ id: 900, email: 'b@x.com', name: 'Bob Old', status: 'enabled', lists: [], attribs: { source: 'crm' } });
+      const info: string[] = [];
+      const r = await runSendCommand(o, { sleep: noSleep, info: (l) => info.push(l) });
+      expect(r.summary).toMatchObject({ sent: 2, failed: 0 });
+      expect(info.join()).toMatch(/Listmonk 6\.1\.0: sending one \/api\/tx call per recipient/);
+      expect(lm.lists.map((l) => l.name)).toEqual(['mailops-q4-fintech']);
+      expect(lm.templates).toEqual([expect.objectContaining({ name: 'mailops-tx', type: 'tx' })]);
+      expect(lm.subscribers).toHaveLength(2); // b@x.com updated, not duplicated
+      const bob = lm.subscribers.find((s) => s.email === 'b@x.com')!;
+      expect(bob.attribs).toMatchObject({ source: 'crm', recipient_id: deriveRecipientId('q4-fintech', 'b@x.com') });
+      expect(bob.lists).toContain(lm.lists[0]!.id);
+      const rid = deriveRecipientId('q4-fintech', 'a@x.com');
+      const call = lm.tx.find((t) => t.subscriber_email === 'a@x.com')!;
+      expect(call.subject).toBe('Quick question, Ann');
+      expect(call.headers).toEqual(
+        expect.arrayContaining([
+          { 'Message-Id': `<c-q4-fintech-r-${rid}@sourceww.com>` },
+          { 'Reply-To': `campaign+${rid}@sourceww.com` },
+          { 'X-Campaign-Id': 'q4-fintech' },
+          { 'X-Recipient-Id': rid },
+          { 'List-Unsubscribe': `<mailto:campaign+unsubscribe-${rid}@sourceww.com?subject=unsubscribe>` },
+        ]),
+      );
+      expect(call.data.html).toContain('<strong>Acme</strong>');
+      expect(sink.messages).toHaveLength(0); // nothing went through SMTP
+    } finally {
+      await lm.close();
+    }
+  });
+
+  it('retries a Listmonk 500 on /api/tx, and stops with exit 4 on bad credentials before sending', async () => {
+    const lm = await startListmonkDouble('v6.2.0');
+    try {
+      lm.failNextTx = 2;
+      const o = setup(['a@x.com,Ann,Acme'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token } });
+      const r = await runSendCommand(o, { sleep: noSleep });
+      expect(r.summary).toMatchObject({ sent: 1 });
+      expect(lm.tx).toHaveLength(1);
+      const bad = setup(['b@x.com,B,X'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: 'wrong' } });
+      await expect(runSendCommand(bad, { sleep: noSleep })).rejects.toMatchObject({ exitCode: 4 });
+      expect(lm.tx).toHaveLength(1);
+    } finally {
+      await lm.close();
+    }
   });
 });

@@ -84,11 +84,13 @@ export async function sendCommand(flags: SendFlags, globals: GlobalFlags): Promi
         replyLocalpart: c.REPLY_LOCALPART,
         replyDomain: c.REPLY_DOMAIN ?? emailDomain(c.FROM_EMAIL),
         unsubscribeUrl: c.UNSUBSCRIBE_URL,
+        listmonk: { url: c.LISTMONK_URL, user: c.LISTMONK_API_USER, token: c.LISTMONK_API_TOKEN },
         smtp: { host: c.SMTP_HOST, port: c.SMTP_PORT, tls: c.SMTP_TLS, tlsInsecure: c.SMTP_TLS_INSECURE, user: c.SMTP_USER, pass: c.SMTP_PASS, concurrency: c.SEND_CONCURRENCY },
       },
       {
         signal: controller.signal,
         onProgress: progress,
+        info: (l: string) => io.info(l),
         ...(flags.yes || dryRun ? {} : { confirm: (plan: SendPlan) => confirm(io, plan) }),
       },
     );

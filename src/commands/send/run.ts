@@ -1,6 +1,7 @@
 /** `mailops send` as a function: options in, the plan (dry run) or the plan and the summary out. */
 import { readFileSync } from 'node:fs';
-import { ExitCode, MailopsError, usageError } from '../../errors.js';
+import { configError, ExitCode, MailopsError, usageError } from '../../errors.js';
+import { ListmonkTransport } from '../../send/transports/listmonk.js';
 import { parseList } from '../../send/list.js';
 import { campaignIdProblem } from '../../send/compose.js';
 import { executeSend, planSend, type SendPlan, type SendProgress, type SendSummary } from '../../send/pipeline.js';
@@ -34,6 +35,7 @@ export interface SendRunOptions {
   replyDomain: string;
   unsubscribeUrl: string | undefined;
   smtp: SmtpOptions;
+  listmonk: { url: string | undefined; user: string | undefined; token: string | undefined };
 }
 
 export interface SendRunDeps {
@@ -43,6 +45,8 @@ export interface SendRunDeps {
   transport?: Transport;
   signal?: AbortSignal;
   onProgress?: (p: SendProgress) => void;
+  /** Progress and decisions worth telling the operator (which Listmonk path runs). */
+  info?: (line: string) => void;
   /** Asked once the plan is known, before anything is sent; false cancels. */
   confirm?: (plan: SendPlan) => Promise<boolean>;
 }
@@ -122,10 +126,17 @@ export async function runSendCommand(o: SendRunOptions, deps: SendRunDeps = {}):
     });
     if (o.dryRun || plan.toSend.length === 0) return { plan, summary: undefined, recoveredInDoubt, cancelled: false };
     if (deps.confirm && !(await deps.confirm(plan))) return { plan, summary: undefined, recoveredInDoubt, cancelled: true };
-    if (o.via === 'listmonk' && !deps.transport) {
-      throw usageError('--via listmonk is not available in this version', 'Use --via smtp (the default).');
+    let transport = deps.transport;
+    if (!transport && o.via === 'listmonk') {
+      if (!o.listmonk.url || !o.listmonk.user || !o.listmonk.token) {
+        throw configError('--via listmonk needs LISTMONK_URL, LISTMONK_API_USER and LISTMONK_API_TOKEN', 'Set them in .env (mailops up stores the API token there on first start).');
+      }
+      const lm = new ListmonkTransport({ url: o.listmonk.url, user: o.listmonk.user, token: o.listmonk.token, campaignId: o.campaignId, fromEmail: o.fromEmail, fromName: o.fromName });
+      await lm.prepare();
+      deps.info?.(lm.describe());
+      transport = lm;
     }
-    const transport = deps.transport ?? createSmtpTransport({ ...o.smtp, concurrency: o.concurrency });
+    transport ??= createSmtpTransport({ ...o.smtp, concurrency: o.concurrency });
     const summary = await executeSend(
       plan,
       { concurrency: o.concurrency, retries: o.retries, limits: o.limits, noWait: o.noWait, maxConsecutiveFailures: o.maxConsecutiveFailures },
