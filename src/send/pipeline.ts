@@ -102,6 +102,7 @@ function skipReason(r: Recipient, store: StateStore, o: PlanOptions): PlannedSki
 
 export interface SendProgress {
   sent: number;
+  skipped: number;
   failed: number;
   deferred: number;
   inDoubt: number;
@@ -177,6 +178,7 @@ export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: Execu
   const progress = () =>
     deps.onProgress?.({
       sent: summary.sent,
+      skipped: summary.skipped,
       failed: summary.failed,
       deferred: summary.deferred,
       inDoubt: summary.inDoubt,

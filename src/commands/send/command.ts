@@ -55,7 +55,8 @@ export async function sendCommand(flags: SendFlags, globals: GlobalFlags): Promi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = startProgress(io);
+  const perMinute = positive('--per-minute', flags.perMinute) ?? c.SEND_RATE_PER_MINUTE;
+  const progress = await startProgress(io, perMinute);
   try {
     const result = await runSendCommand(
       {
@@ -89,11 +90,12 @@ export async function sendCommand(flags: SendFlags, globals: GlobalFlags): Promi
       },
       {
         signal: controller.signal,
-        onProgress: progress,
+        onProgress: progress.update,
         info: (l: string) => io.info(l),
         ...(flags.yes || dryRun ? {} : { confirm: (plan: SendPlan) => confirm(io, plan) }),
       },
     );
+    progress.stop(); // clear the live view before printing the result under it
     if (!result.summary) {
       renderPlan(io, result.plan, dryRun);
       if (result.cancelled) io.info('cancelled: nothing sent');
@@ -106,6 +108,7 @@ export async function sendCommand(flags: SendFlags, globals: GlobalFlags): Promi
     if (s.stoppedBecause !== 'done' || s.failed || s.deferred || s.inDoubt || s.notStarted) return ExitCode.incomplete;
     return ExitCode.ok;
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -119,14 +122,40 @@ async function confirm(io: IO, plan: SendPlan): Promise<boolean> {
   return /^y(es)?$/i.test(answer.trim());
 }
 
-function startProgress(io: IO): (p: SendProgress) => void {
-  if (io.verbosity === 'quiet' || io.json) return () => undefined;
+interface Progress {
+  update(p: SendProgress): void;
+  stop(): void;
+}
+
+/** ink view on a terminal; a timestamped line every 5 s otherwise; nothing when quiet or JSON. */
+async function startProgress(io: IO, perMinute: number): Promise<Progress> {
+  if (io.verbosity === 'quiet' || io.json) return { update: () => undefined, stop: () => undefined };
+  const started = Date.now();
+  // Honest ETA: the slower of the observed rate and the per-minute pace.
+  const eta = (p: SendProgress) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const observed = p.sent > 0 && elapsed > 0 ? p.sent / elapsed : 0;
+    const paced = perMinute / 60;
+    const rate = observed > 0 ? Math.min(observed, paced) : paced;
+    return p.remaining / rate;
+  };
+  if (io.interactiveProgress) {
+    const { mountSendProgress } = await import('../../ui/send-progress.js');
+    const view = mountSendProgress(io, { sent: 0, failed: 0, inDoubt: 0, skipped: 0, remaining: 0, perMinute, etaSeconds: undefined, waitingFor: undefined, waitSeconds: 0 });
+    return {
+      update: (p) => view.update({ sent: p.sent, failed: p.failed, inDoubt: p.inDoubt, skipped: p.skipped, remaining: p.remaining, perMinute, etaSeconds: eta(p), waitingFor: p.waitingFor, waitSeconds: p.waitMs / 1000 }),
+      stop: () => view.stop(),
+    };
+  }
   let last = 0;
-  return (p) => {
-    const t = Date.now();
-    if (t - last < (io.interactiveProgress ? 500 : 5000)) return;
-    last = t;
-    const wait = p.waitingFor ? ` — waiting ${Math.ceil(p.waitMs / 1000)} s for the per-${p.waitingFor} limit` : '';
-    io.info(`${new Date(t).toISOString()} send: ${p.sent} sent, ${p.failed} failed, ${p.inDoubt} in doubt, ${p.remaining} to go${wait}`);
+  return {
+    update(p) {
+      const t = Date.now();
+      if (t - last < 5000) return;
+      last = t;
+      const wait = p.waitingFor ? ` — waiting ${Math.ceil(p.waitMs / 1000)} s for the per-${p.waitingFor} limit` : '';
+      io.info(`${new Date(t).toISOString()} send: ${p.sent} sent, ${p.failed} failed, ${p.inDoubt} in doubt, ${p.remaining} to go, done in about ${Math.ceil(eta(p))} s${wait}`);
+    },
+    stop: () => undefined,
   };
 }
