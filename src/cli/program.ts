@@ -99,6 +99,7 @@ Examples:
     .option('--per-minute <n>', 'rate limit (default SEND_RATE_PER_MINUTE)')
     .option('--per-hour <n>', 'rate limit (default SEND_RATE_PER_HOUR)')
     .option('--per-day <n>', 'rate limit (default SEND_RATE_PER_DAY)')
+    .addOption(new Option('--listmonk-path <path>', 'with --via listmonk: campaign (Listmonk ≥ 6.2), tx (one API call per recipient) or auto').choices(['auto', 'tx', 'campaign']).default('auto'))
     .option('--list-in-doubt', 'show sends that were in flight when a run stopped')
     .option('--retry-in-doubt', 'resend this campaign\'s in-doubt recipients deliberately')
     .addHelpText('after', `

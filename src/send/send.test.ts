@@ -181,7 +181,7 @@ describe('mailops send --via listmonk (against a Listmonk API double)', () => {
       const info: string[] = [];
       const r = await runSendCommand(o, { sleep: noSleep, info: (l) => info.push(l) });
       expect(r.summary).toMatchObject({ sent: 2, failed: 0 });
-      expect(info.join()).toMatch(/Listmonk 6\.1\.0: sending one \/api\/tx call per recipient/);
+      expect(info.join()).toMatch(/Listmonk 6\.1\.0: one \/api\/tx call per recipient/);
       expect(lm.lists.map((l) => l.name)).toEqual(['mailops-q4-fintech']);
       expect(lm.templates).toEqual([expect.objectContaining({ name: 'mailops-tx', type: 'tx' })]);
       expect(lm.subscribers).toHaveLength(2); // b@x.com updated, not duplicated
@@ -211,13 +211,62 @@ describe('mailops send --via listmonk (against a Listmonk API double)', () => {
     const lm = await startListmonkDouble('v6.2.0');
     try {
       lm.failNextTx = 2;
-      const o = setup(['a@x.com,Ann,Acme'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token } });
+      const o = setup(['a@x.com,Ann,Acme'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token, path: 'tx' } });
       const r = await runSendCommand(o, { sleep: noSleep });
       expect(r.summary).toMatchObject({ sent: 1 });
       expect(lm.tx).toHaveLength(1);
       const bad = setup(['b@x.com,B,X'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: 'wrong' } });
       await expect(runSendCommand(bad, { sleep: noSleep })).rejects.toMatchObject({ exitCode: 4 });
       expect(lm.tx).toHaveLength(1);
+    } finally {
+      await lm.close();
+    }
+  });
+});
+
+describe('mailops send --via listmonk on 6.2+ (campaign path, against the API double)', () => {
+  it('runs one campaign over a list of this run only, with headers rendered per subscriber', async () => {
+    const lm = await startListmonkDouble('v6.2.0');
+    try {
+      const o = setup(['a@x.com,Ann,Acme', 'b@x.com,Bob,<Beta>'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token, pollMs: 1 } });
+      const info: string[] = [];
+      const r = await runSendCommand(o, { sleep: noSleep, info: (l) => info.push(l) });
+      expect(info.join()).toMatch(/one campaign for this run, headers templated per subscriber/);
+      expect(r.summary).toMatchObject({ sent: 2, inDoubt: 0 });
+      expect(lm.tx).toHaveLength(0);
+      expect(lm.campaigns).toHaveLength(1);
+      expect(lm.delivered).toHaveLength(2);
+      for (const email of ['a@x.com', 'b@x.com']) {
+        const rid = deriveRecipientId('q4-fintech', email);
+        const m = lm.delivered.find((x) => x.to === email)!;
+        expect(m.headers).toMatchObject({
+          'Message-Id': `<c-q4-fintech-r-${rid}@sourceww.com>`,
+          'Reply-To': `campaign+${rid}@sourceww.com`,
+          'X-Campaign-Id': 'q4-fintech',
+          'X-Recipient-Id': rid,
+          'List-Unsubscribe': `<mailto:campaign+unsubscribe-${rid}@sourceww.com?subject=unsubscribe>`,
+        });
+      }
+      expect(lm.delivered.find((x) => x.to === 'b@x.com')!.body).toContain('&lt;Beta&gt;'); // rendered and escaped by mailops
+      expect(lm.delivered.find((x) => x.to === 'a@x.com')!.subject).toBe('Quick question, Ann');
+      const store = StateStore.open(o.dataDir);
+      expect(store.getSend('a@x.com', 'q4-fintech')).toMatchObject({ status: 'sent' });
+      store.close();
+      // A second run sends to nobody: the ledger knows, and a new run gets a new list.
+      const again = await runSendCommand(o, { sleep: noSleep });
+      expect(again.summary).toBeUndefined();
+      expect(lm.delivered).toHaveLength(2);
+    } finally {
+      await lm.close();
+    }
+  });
+
+  it('refuses --listmonk-path campaign on an older server', async () => {
+    const lm = await startListmonkDouble('v6.1.0');
+    try {
+      const o = setup(['a@x.com,Ann,Acme'], { via: 'listmonk', listmonk: { url: lm.url, user: lm.user, token: lm.token, path: 'campaign' } });
+      await expect(runSendCommand(o, { sleep: noSleep })).rejects.toThrow(/needs Listmonk 6\.2/);
+      expect(lm.delivered).toHaveLength(0);
     } finally {
       await lm.close();
     }

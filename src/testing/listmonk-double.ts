@@ -29,13 +29,16 @@ export interface ListmonkDouble {
   templates: Array<{ id: number; name: string; type: string; subject: string; body: string }>;
   subscribers: Array<{ id: number; email: string; name: string; status: string; lists: number[]; attribs: Record<string, unknown> }>;
   tx: TxCall[];
+  campaigns: Array<{ id: number; status: string; lists: number[]; subject: string; body: string; altbody: string; headers: Array<Record<string, string>>; sent: number; to_send: number }>;
+  /** Messages the double "delivered" for campaigns, rendered per subscriber as Listmonk would. */
+  delivered: Array<{ campaign: number; to: string; subject: string; body: string; headers: Record<string, string> }>;
   /** Answer the next n tx calls with HTTP 500 (Listmonk's queue is full). */
   failNextTx: number;
   close(): Promise<void>;
 }
 
 export async function startListmonkDouble(version = 'v6.1.0'): Promise<ListmonkDouble> {
-  const d: ListmonkDouble = { url: '', user: 'mailops', token: 'double-token-0123456789', version, lists: [], templates: [], subscribers: [], tx: [], failNextTx: 0, close: async () => undefined };
+  const d: ListmonkDouble = { url: '', user: 'mailops', token: 'double-token-0123456789', version, lists: [], templates: [], subscribers: [], tx: [], campaigns: [], delivered: [], failNextTx: 0, close: async () => undefined };
   let nextId = 1;
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -118,6 +121,51 @@ export async function startListmonkDouble(version = 'v6.1.0'): Promise<ListmonkD
         }
         d.tx.push(body as unknown as TxCall);
         return send(res, 200, { data: true });
+      }
+      if (route === 'POST /api/campaigns') {
+        const lists = body.lists as number[] | undefined;
+        if (!Array.isArray(lists) || !lists.length || lists.some((id) => !d.lists.some((l) => l.id === id))) return send(res, 400, { message: 'invalid lists' });
+        if (!['richtext', 'html', 'markdown', 'plain', 'visual'].includes(String(body.content_type))) return send(res, 400, { message: 'invalid content_type' });
+        const headers = (body.headers as unknown) ?? [];
+        if (!Array.isArray(headers) || headers.some((h) => typeof h !== 'object' || h === null || Object.keys(h).length !== 1)) return send(res, 400, { message: 'headers must be a list of single-key objects' });
+        const c = { id: nextId++, status: 'draft', lists, subject: String(body.subject ?? ''), body: String(body.body ?? ''), altbody: String(body.altbody ?? ''), headers: headers as Array<Record<string, string>>, sent: 0, to_send: 0 };
+        d.campaigns.push(c);
+        return send(res, 200, { data: { id: c.id, status: c.status } });
+      }
+      const status = /^PUT \/api\/campaigns\/(\d+)\/status$/.exec(route);
+      if (status) {
+        const c = d.campaigns.find((x) => x.id === Number(status[1]));
+        if (!c) return send(res, 404, { message: 'campaign not found' });
+        if (body.status === 'running' && !['draft', 'paused'].includes(c.status)) return send(res, 400, { message: `cannot start a ${c.status} campaign` });
+        c.status = String(body.status);
+        if (c.status === 'running') {
+          // Deliver to every enabled subscriber of the lists, rendering .Subscriber.Attribs like Listmonk.
+          const major = Number(d.version.replace(/^v/, '').split('.')[0]);
+          const minor = Number(d.version.replace(/^v/, '').split('.')[1]);
+          const headersTemplated = major > 6 || (major === 6 && minor >= 2);
+          const subs = d.subscribers.filter((s) => s.status === 'enabled' && s.lists.some((id) => c.lists.includes(id)));
+          c.to_send = subs.length;
+          const render = (tpl: string, sub: (typeof subs)[number]) =>
+            tpl.replace(/\{\{\s*\.Subscriber\.Attribs\.([A-Za-z0-9_]+)\s*(?:\|\s*Safe\s*)?\}\}/g, (_m, k: string) => String(sub.attribs[k] ?? ''));
+          for (const sub of subs) {
+            d.delivered.push({
+              campaign: c.id,
+              to: sub.email,
+              subject: render(c.subject, sub),
+              body: render(c.body, sub),
+              headers: Object.fromEntries(c.headers.map((h) => Object.entries(h)[0]!).map(([k, v]) => [k, headersTemplated ? render(v, sub) : v])),
+            });
+            c.sent++;
+          }
+          c.status = 'finished';
+        }
+        return send(res, 200, { data: { id: c.id, status: c.status } });
+      }
+      const getC = /^GET \/api\/campaigns\/(\d+)$/.exec(route);
+      if (getC) {
+        const c = d.campaigns.find((x) => x.id === Number(getC[1]));
+        if (!c) return send(res, 404, { message: 'campaign not found' });
+        return send(res, 200, { data: { id: c.id, status: c.status, sent: c.sent, to_send: c.to_send } });
       }
       return send(res, 404, { message: 'not found' });
     })();

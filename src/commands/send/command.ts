@@ -24,6 +24,7 @@ export interface SendFlags {
   perDay?: string;
   listInDoubt?: boolean;
   retryInDoubt?: boolean;
+  listmonkPath?: 'auto' | 'tx' | 'campaign';
 }
 
 function positive(name: string, v: string | undefined): number | undefined {
@@ -85,7 +86,7 @@ export async function sendCommand(flags: SendFlags, globals: GlobalFlags): Promi
         replyLocalpart: c.REPLY_LOCALPART,
         replyDomain: c.REPLY_DOMAIN ?? emailDomain(c.FROM_EMAIL),
         unsubscribeUrl: c.UNSUBSCRIBE_URL,
-        listmonk: { url: c.LISTMONK_URL, user: c.LISTMONK_API_USER, token: c.LISTMONK_API_TOKEN },
+        listmonk: { url: c.LISTMONK_URL, user: c.LISTMONK_API_USER, token: c.LISTMONK_API_TOKEN, path: flags.listmonkPath ?? 'auto' },
         smtp: { host: c.SMTP_HOST, port: c.SMTP_PORT, tls: c.SMTP_TLS, tlsInsecure: c.SMTP_TLS_INSECURE, user: c.SMTP_USER, pass: c.SMTP_PASS, concurrency: c.SEND_CONCURRENCY },
       },
       {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { configError, ExitCode, MailopsError, usageError } from '../../errors.js';
 import { ListmonkTransport } from '../../send/transports/listmonk.js';
+import { executeListmonkCampaign } from '../../send/listmonk-campaign.js';
 import { parseList } from '../../send/list.js';
 import { campaignIdProblem } from '../../send/compose.js';
 import { executeSend, planSend, type SendPlan, type SendProgress, type SendSummary } from '../../send/pipeline.js';
@@ -35,7 +36,7 @@ export interface SendRunOptions {
   replyDomain: string;
   unsubscribeUrl: string | undefined;
   smtp: SmtpOptions;
-  listmonk: { url: string | undefined; user: string | undefined; token: string | undefined };
+  listmonk: { url: string | undefined; user: string | undefined; token: string | undefined; path?: 'auto' | 'tx' | 'campaign'; pollMs?: number };
 }
 
 export interface SendRunDeps {
@@ -132,8 +133,17 @@ export async function runSendCommand(o: SendRunOptions, deps: SendRunDeps = {}):
         throw configError('--via listmonk needs LISTMONK_URL, LISTMONK_API_USER and LISTMONK_API_TOKEN', 'Set them in .env (mailops up stores the API token there on first start).');
       }
       const lm = new ListmonkTransport({ url: o.listmonk.url, user: o.listmonk.user, token: o.listmonk.token, campaignId: o.campaignId, fromEmail: o.fromEmail, fromName: o.fromName });
-      await lm.prepare();
+      await lm.prepare(o.listmonk.path ?? 'auto');
       deps.info?.(lm.describe());
+      if (lm.path === 'campaign') {
+        const summary = await executeListmonkCampaign(
+          plan,
+          { limits: o.limits, pollMs: o.listmonk.pollMs ?? 2000, timeoutMs: 6 * 3600_000 },
+          { store, transport: lm, now, sleep: deps.sleep ?? sleep, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) },
+        );
+        summary.recoveredInDoubt = recoveredInDoubt;
+        return { plan, summary, recoveredInDoubt, cancelled: false };
+      }
       transport = lm;
     }
     transport ??= createSmtpTransport({ ...o.smtp, concurrency: o.concurrency });

@@ -4,8 +4,8 @@
  * mailops computed (tx headers are copied literally, so each call carries its own Reply-To). Listmonk
  * does not rate-limit tx messages: mailops paces them like SMTP sends.
  *
- * Listmonk ≥ 6.2 could also run a campaign with per-subscriber templated headers; this transport
- * reports the version it found and uses the tx path on every version.
+ * On Listmonk ≥ 6.2 a run can instead be one campaign with per-subscriber templated headers
+ * (src/send/listmonk-campaign.ts); `prepare` detects the version and picks the path.
  */
 import { ExitCode, MailopsError } from '../../errors.js';
 import type { OutgoingMessage } from '../compose.js';
@@ -66,7 +66,7 @@ export class ListmonkTransport implements Transport {
   }
 
   /** Version check, campaign list and tx template; errors here stop the run before anything is sent. */
-  async prepare(): Promise<void> {
+  async prepare(path: 'auto' | 'tx' | 'campaign' = 'auto'): Promise<void> {
     try {
       const about = await this.api<{ version?: string }>('GET', 'api/about');
       this.version = String(about?.version ?? '').replace(/^v/, '');
@@ -86,6 +86,10 @@ export class ListmonkTransport implements Transport {
             body: '{{ .Tx.Data.html | Safe }}',
           })
         ).id;
+      if (path === 'campaign' && !this.campaignCapable) {
+        throw new SendFailure('permanent', `--listmonk-path campaign needs Listmonk 6.2 or later (this server is ${this.version || 'older'})`);
+      }
+      this.path = path === 'tx' ? 'tx' : path === 'campaign' || this.campaignCapable ? 'campaign' : 'tx';
     } catch (err) {
       const f = err as SendFailure;
       throw new MailopsError(f.kind === 'fatal' ? 'listmonk-auth' : 'listmonk', f.message, {
@@ -96,16 +100,59 @@ export class ListmonkTransport implements Transport {
     }
   }
 
-  describe(): string {
-    const major = Number(this.version.split('.')[0] ?? 0);
-    const minor = Number(this.version.split('.')[1] ?? 0);
-    const campaignCapable = major > 6 || (major === 6 && minor >= 2);
-    return `Listmonk ${this.version || '(unknown version)'}: sending one /api/tx call per recipient, paced by mailops${campaignCapable ? ' (this server could also template campaign headers per subscriber)' : ''}`;
+  /** Listmonk 6.2+ renders campaign headers per subscriber. */
+  get campaignCapable(): boolean {
+    const [major = 0, minor = 0] = this.version.split('.').map(Number);
+    return major > 6 || (major === 6 && minor >= 2);
   }
 
-  private async upsertSubscriber(m: OutgoingMessage): Promise<void> {
+  describe(): string {
+    return this.path === 'campaign'
+      ? `Listmonk ${this.version}: one campaign for this run, headers templated per subscriber (Listmonk ≥ 6.2); progress from Listmonk's API`
+      : `Listmonk ${this.version || '(unknown version)'}: one /api/tx call per recipient, paced by mailops${this.campaignCapable ? '' : ' (campaign headers are templated only from 6.2 on)'}`;
+  }
+
+  // ---------------------------------------------------------------- campaign path (6.2+)
+
+  async createRunList(name: string): Promise<number> {
+    return (await this.api<{ id: number }>('POST', 'api/lists', { name: `mailops-${name}`, type: 'private', optin: 'single', tags: ['mailops'] })).id;
+  }
+
+  /** Puts the subscriber on the run's list with the rendered message as attributes. */
+  async upsertRendered(m: OutgoingMessage, listId: number, rendered: Record<string, string>): Promise<void> {
+    const saved = this.listId;
+    this.listId = listId;
+    try {
+      await this.upsertSubscriber(m, rendered);
+    } finally {
+      this.listId = saved;
+    }
+  }
+
+  async createCampaign(c: { name: string; subject: string; lists: number[]; body: string; altbody: string; headers: Array<Record<string, string>> }): Promise<number> {
+    const res = await this.api<{ id: number }>('POST', 'api/campaigns', {
+      ...c,
+      type: 'regular',
+      content_type: 'html',
+      messenger: 'email',
+      from_email: this.o.fromName ? `${this.o.fromName} <${this.o.fromEmail}>` : this.o.fromEmail,
+      tags: ['mailops'],
+    });
+    return res.id;
+  }
+
+  async startCampaign(id: number): Promise<void> {
+    await this.api('PUT', `api/campaigns/${id}/status`, { status: 'running' });
+  }
+
+  async campaignStatus(id: number): Promise<{ status: string; sent: number; toSend: number }> {
+    const c = await this.api<{ status: string; sent?: number; to_send?: number }>('GET', `api/campaigns/${id}`);
+    return { status: c.status, sent: c.sent ?? 0, toSend: c.to_send ?? 0 };
+  }
+
+  private async upsertSubscriber(m: OutgoingMessage, extra: Record<string, string> = {}): Promise<void> {
     const email = m.recipient.email;
-    const attribs = { ...m.recipient.fields, recipient_id: m.recipient.recipientId, campaign_id: this.o.campaignId };
+    const attribs = { ...m.recipient.fields, recipient_id: m.recipient.recipientId, campaign_id: this.o.campaignId, ...extra };
     const name = m.recipient.fields.name || [m.recipient.fields.first_name, m.recipient.fields.last_name].filter(Boolean).join(' ') || email.split('@')[0]!;
     const q = encodeURIComponent(`subscribers.email = '${email.replace(/'/g, "''")}'`);
     const found = await this.api<{ results: Array<{ id: number; lists?: Array<{ id: number }>; attribs?: Record<string, unknown> }> }>('GET', `api/subscribers?query=${q}&per_page=1`);
