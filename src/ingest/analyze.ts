@@ -47,6 +47,8 @@ export interface Analysis {
   excerpt: string;
   from: { email: string; name: string };
   subject: string;
+  /** In-Reply-To and References, newest first. */
+  references: string[];
 }
 
 export function messageHashId(raw: Buffer): string {
@@ -107,6 +109,7 @@ export function analyzeParsed(mail: ParsedMail, raw: Buffer, receivedFallback: D
     excerpt,
     from: { email: fromEmail, name: fromName },
     subject: mail.subject,
+    references: [mail.inReplyTo, ...[...mail.references].reverse()].filter((r): r is string => !!r),
   };
   const suppressions: PlannedSuppression[] = [];
   let contacts: Contact[] = [];

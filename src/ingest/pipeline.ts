@@ -98,6 +98,29 @@ function quarantineFileName(ref: string, stamp: string): string {
   return `${stamp}-${base}${/\.eml$/i.test(base) ? '' : '.eml'}`;
 }
 
+/**
+ * SES (and some other relays) replace our Message-ID with their own; the send ledger keeps the id
+ * the server returned, so a reply whose In-Reply-To/References names it is still attributed.
+ */
+function attributeFromSendLedger(a: Analysis, store: StateStore): void {
+  if (a.attribution.campaignId && a.attribution.recipientId) return;
+  for (const ref of a.references) {
+    const local = /^<?([^@<>\s]+)@/.exec(ref)?.[1];
+    if (!local) continue;
+    const send = store.sendByTransportId(local);
+    if (!send) continue;
+    a.attribution.campaignId ||= send.campaign_id;
+    a.attribution.recipientId ||= send.recipient_id;
+    a.attribution.why.campaign ??= `send ledger: the server's message id ${ref}`;
+    a.attribution.why.recipient ??= `send ledger: the server's message id ${ref}`;
+    for (const row of a.rows) {
+      row.campaign_id = a.attribution.campaignId;
+      row.recipient_id = a.attribution.recipientId;
+    }
+    return;
+  }
+}
+
 export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<IngestSummary> {
   const started = Date.now();
   const now = deps.now ?? (() => new Date());
@@ -264,6 +287,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         quarantine(msg, 'parse-error', (err as Error).message, messageHashId(msg.bytes));
         continue;
       }
+      attributeFromSendLedger(analysis, store);
       const existing = store.getMessage(analysis.key);
       if ((existing && existing.status === 'done' && !opts.reprocess) || batchKeys.has(analysis.key)) {
         summary.duplicates++;

@@ -157,6 +157,37 @@ describe('mailops send over SMTP', () => {
     store.close();
   });
 
+  it('--retry-in-doubt resends in-doubt recipients deliberately, and only then', async () => {
+    const o = setup(['d@x.com,D,X']);
+    const store = StateStore.open(o.dataDir);
+    store.beginSend({ email: 'd@x.com', campaignId: 'q4-fintech', recipientId: deriveRecipientId('q4-fintech', 'd@x.com'), messageId: '<m>', transport: 'smtp' }, new Date());
+    store.close(); // the process "died" while sending
+    const plain = await runSendCommand(o, { sleep: noSleep });
+    expect(plain.recoveredInDoubt).toBe(1);
+    expect(plain.plan.skippedBy['in-doubt']).toBe(1);
+    expect(sink.messages).toHaveLength(0);
+    const retried = await runSendCommand({ ...o, retryInDoubt: true }, { sleep: noSleep });
+    expect(retried.summary).toMatchObject({ sent: 1 });
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it('attributes a reply through the server id the relay substituted for our Message-ID (SES)', async () => {
+    const o = setup(['s@x.com,S,X']);
+    await runSendCommand(o, { sleep: noSleep });
+    const store = StateStore.open(o.dataDir);
+    const send = store.getSend('s@x.com', 'q4-fintech')!;
+    store.db.prepare('UPDATE sends SET transport_id = ? WHERE id = ?').run('0100018c1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d-000000', send.id);
+    store.close();
+    const dir = path.dirname(o.list);
+    const reply = `From: S <s@x.com>\nTo: dana@sourceww.com\nSubject: Re: hi\nIn-Reply-To: <0100018c1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d-000000@email.amazonses.com>\nMessage-ID: <ses-reply@x.com>\nDate: Tue, 3 Nov 2026 10:00:00 +0000\n\nYes please.\n\nS Smith\n`;
+    writeFileSync(path.join(dir, 'reply.eml'), reply);
+    const { runIngestCommand } = await import('../commands/ingest/run.js');
+    const summary = await runIngestCommand({ paths: [path.join(dir, 'reply.eml')], dataDir: o.dataDir, csvPath: path.join(dir, 'c.csv'), ownDomains: [], replyLocalpart: 'campaign', defaultRegion: 'US', maxMessageBytes: 1 << 20, softBounceLimit: 3, softBounceWindowDays: 30, reprocess: false, dryRun: false });
+    expect(summary.rowsWritten).toBe(1);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(path.join(dir, 'c.csv'), 'utf8')).toContain(`q4-fintech,${send.recipient_id}`);
+  });
+
   it('finds a missing template field before anything is sent', async () => {
     const o = setup(['a@x.com,A,X']);
     writeFileSync(o.template, 'Hi {{first_name}} from {{city}}');

@@ -98,6 +98,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX send_attempts_started ON send_attempts(started_at);
   `,
+  // 4: replies may name the id a relay (SES) gave the message instead of ours
+  `
+  CREATE INDEX sends_transport_id ON sends(transport_id);
+  `,
 ];
 
 export type SendStatus = 'sending' | 'sent' | 'failed' | 'deferred' | 'in-doubt' | 'invalid';
@@ -361,6 +365,11 @@ export class StateStore {
       .stmt<[string], { started_at: string }>('SELECT started_at FROM send_attempts WHERE started_at > ? ORDER BY started_at')
       .all(since.toISOString())
       .map((r) => new Date(r.started_at));
+  }
+
+  /** The send whose server-side id (e.g. SES's, which replaces our Message-ID) is `transportId`. */
+  sendByTransportId(transportId: string): SendRecord | undefined {
+    return this.stmt<[string], SendRecord>('SELECT * FROM sends WHERE transport_id = ? LIMIT 1').get(transportId);
   }
 
   listSends(status?: SendStatus, campaignId?: string): SendRecord[] {
