@@ -3,7 +3,7 @@
  * refreshed while we run, stale after a while); on top of it we record our PID so that a lock left
  * by a process that was killed on this host is taken over at once instead of blocking cron.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -47,7 +47,17 @@ export async function acquireLock(dataDir: string, name: string, onCompromised?:
     } catch {
       /* no owner file: fall through to "held" */
     }
-    if (owner.pid && owner.host === hostname() && !alive(owner.pid)) {
+    // A live holder writes its owner file microseconds after locking; a lock without one that is
+    // older than 2 s belongs to a process killed in between.
+    let ownerless = false;
+    if (!owner.pid) {
+      try {
+        ownerless = Date.now() - statSync(lockPath).mtimeMs > 2000;
+      } catch {
+        ownerless = false;
+      }
+    }
+    if ((owner.pid && owner.host === hostname() && !alive(owner.pid)) || ownerless) {
       rmSync(lockPath, { recursive: true, force: true });
       release = await lockfile.lock(target, options);
     } else {
