@@ -39,6 +39,20 @@ Exit codes: mailops help exit-codes`,
     );
 
   program
+    .command('init')
+    .description('write .env (mode 0600) with generated passwords, in test mode')
+    .option('--domain <domain>', 'the sending domain')
+    .option('--from-email <address>', 'sender address (default outreach@<domain>)')
+    .option('--from-name <name>', 'sender name')
+    .option('--imap-user <user>', 'the mailbox replies land in (default campaign@<domain>)')
+    .option('--imap-host <host>', 'IMAP host (default mail.<domain>)')
+    .option('--force', 'replace an existing .env (it is kept as .env.bak)')
+    .option('-y, --yes', 'do not ask; defaults for anything not given')
+    .action(async (opts: Record<string, unknown>, cmd: Command) =>
+      run(async () => (await import('../commands/init/command.js')).initCommand(opts, globals(cmd))),
+    );
+
+  program
     .command('ingest')
     .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')
     .argument('[paths...]', '.eml files, directories (recursive), mbox files, or - for one message on stdin')
