@@ -53,6 +53,27 @@ Exit codes: mailops help exit-codes`,
     );
 
   program
+    .command('up')
+    .description('start the stack (docker compose) and wait for its healthchecks')
+    .option('--profile <name...>', 'also start these profiles (metrics: Prometheus + Grafana)')
+    .option('--timeout <seconds>', 'how long to wait for healthy services', '180')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/stack/command.js')).upCommand(opts, globals(cmd))));
+  program
+    .command('down')
+    .description('stop the stack (data volumes are kept)')
+    .action(async (_opts: unknown, cmd: Command) => run(async () => (await import('../commands/stack/command.js')).downCommand(globals(cmd))));
+  program
+    .command('logs')
+    .description('show the logs of the stack or of one service')
+    .argument('[service]', 'db, listmonk, mailpit, ingest, prometheus or grafana')
+    .option('-f, --follow', 'keep following')
+    .action(async (service: string | undefined, opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/stack/command.js')).logsCommand(service, opts, globals(cmd))));
+  program
+    .command('status')
+    .description('mode, services and their health, where SMTP and IMAP point, what was ingested and sent')
+    .action(async (_opts: unknown, cmd: Command) => run(async () => (await import('../commands/stack/command.js')).statusCommand(globals(cmd))));
+
+  program
     .command('ingest')
     .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')
     .argument('[paths...]', '.eml files, directories (recursive), mbox files, or - for one message on stdin')
