@@ -74,6 +74,23 @@ Exit codes: mailops help exit-codes`,
     .action(async (_opts: unknown, cmd: Command) => run(async () => (await import('../commands/stack/command.js')).statusCommand(globals(cmd))));
 
   program
+    .command('mode')
+    .description('print the mode, or switch the whole system: test (nothing leaves the machine) or prod')
+    .argument('[mode]', 'test or prod')
+    .option('-n, --dry-run', 'show which .env keys change and what restarts; change nothing')
+    .option('-y, --yes', 'do not ask (prod also needs --confirm=prod)')
+    .option('--confirm <word>', 'type prod here to confirm in scripts')
+    .option('--force', 'switch to prod even when the preflight finds problems')
+    .option('--resolver <host[:port]>', 'DNS server for the SPF/DMARC preflight')
+    .addHelpText('after', `
+Examples:
+  What would change:
+    $ mailops mode prod --dry-run
+  Switch for real from a script:
+    $ mailops mode prod --yes --confirm=prod`)
+    .action(async (mode: string | undefined, opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/mode/command.js')).modeCommand(mode, opts, globals(cmd))));
+
+  program
     .command('ingest')
     .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')
     .argument('[paths...]', '.eml files, directories (recursive), mbox files, or - for one message on stdin')

@@ -96,6 +96,10 @@ export const configSchema = z.object({
   SMTP_PASS: optionalString,
   SMTP_TLS: z.enum(['none', 'starttls', 'tls'], { message: 'expected none, starttls or tls' }).default('none'),
   SMTP_TLS_INSECURE: bool.default(false),
+  PROD_SMTP_HOST: optionalString,
+  PROD_SMTP_PORT: port.default(587),
+  PROD_SMTP_USER: optionalString,
+  PROD_SMTP_PASS: optionalString,
   SEND_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   SEND_RATE_PER_HOUR: z.coerce.number().int().min(1).default(300),
   SEND_RATE_PER_DAY: z.coerce.number().int().min(1).default(2000),
@@ -118,4 +122,4 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Values that must never be printed. */
-export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN'];
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN', 'PROD_SMTP_PASS'];

@@ -32,13 +32,16 @@ export interface ListmonkDouble {
   campaigns: Array<{ id: number; status: string; lists: number[]; subject: string; body: string; altbody: string; headers: Array<Record<string, string>>; sent: number; to_send: number }>;
   /** Messages the double "delivered" for campaigns, rendered per subscriber as Listmonk would. */
   delivered: Array<{ campaign: number; to: string; subject: string; body: string; headers: Record<string, string> }>;
+  /** The settings object; SMTP passwords are masked with • on GET, "" on PUT keeps the stored one. */
+  settings: Record<string, unknown> & { smtp: Array<Record<string, unknown>> };
+  failNextSettingsPut: number;
   /** Answer the next n tx calls with HTTP 500 (Listmonk's queue is full). */
   failNextTx: number;
   close(): Promise<void>;
 }
 
 export async function startListmonkDouble(version = 'v6.1.0'): Promise<ListmonkDouble> {
-  const d: ListmonkDouble = { url: '', user: 'mailops', token: 'double-token-0123456789', version, lists: [], templates: [], subscribers: [], tx: [], campaigns: [], delivered: [], failNextTx: 0, close: async () => undefined };
+  const d: ListmonkDouble = { url: '', user: 'mailops', token: 'double-token-0123456789', version, lists: [], templates: [], subscribers: [], tx: [], campaigns: [], delivered: [], failNextTx: 0, failNextSettingsPut: 0, settings: { 'app.root_url': 'http://localhost:9000', smtp: [{ uuid: 'u-default', enabled: true, host: 'smtp.yoursite.com', port: 25, auth_protocol: 'cram', username: 'username', password: 'password', tls_type: 'STARTTLS', tls_skip_verify: false, max_conns: 10, hello_hostname: '' }] }, close: async () => undefined };
   let nextId = 1;
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -68,6 +71,24 @@ export async function startListmonkDouble(version = 'v6.1.0'): Promise<ListmonkD
         return send(res, 400, { message: 'invalid JSON' });
       }
       const route = `${req.method} ${url.pathname}`;
+      if (route === 'GET /api/settings') {
+        return send(res, 200, { data: { ...d.settings, smtp: d.settings.smtp.map((b) => ({ ...b, password: '•'.repeat(String(b.password).length) })) } });
+      }
+      if (route === 'PUT /api/settings') {
+        if (d.failNextSettingsPut > 0) {
+          d.failNextSettingsPut--;
+          return send(res, 500, { message: 'error updating settings' });
+        }
+        const smtp = body.smtp as Array<Record<string, unknown>> | undefined;
+        if (!Array.isArray(smtp)) return send(res, 400, { message: 'invalid smtp settings' });
+        // Missing keys become zero values; an empty password with a known uuid keeps the stored one.
+        const merged = smtp.map((b) => {
+          const old = d.settings.smtp.find((o) => o.uuid && o.uuid === b.uuid);
+          return { ...b, password: b.password === '' && old ? old.password : b.password };
+        });
+        d.settings = { ...(body as Record<string, unknown>), smtp: merged };
+        return send(res, 200, { data: true });
+      }
       if (route === 'GET /api/about') return send(res, 200, { data: { version: d.version } });
       if (route === 'GET /api/lists') return send(res, 200, { data: { results: d.lists, total: d.lists.length } });
       if (route === 'POST /api/lists') {
