@@ -90,6 +90,15 @@ Examples:
     $ mailops mode prod --yes --confirm=prod`)
     .action(async (mode: string | undefined, opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/mode/command.js')).modeCommand(mode, opts, globals(cmd))));
 
+  const relay = program.command('relay').description('configure how Mailcow relays outgoing mail');
+  relay
+    .command('ses')
+    .description("relay the sending domain's mail through Amazon SES (Mailcow relayhost, SMTP password derived from the IAM secret)")
+    .requiredOption('--region <region>', 'SES region, e.g. eu-west-1')
+    .option('--domain <domain>', 'sending domain (default: first of OWN_DOMAINS)')
+    .option('-n, --dry-run', 'show what would be configured')
+    .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
+
   program
     .command('ingest')
     .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')

@@ -107,6 +107,11 @@ export const configSchema = z.object({
   SEND_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   SEND_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(10),
 
+  MAILCOW_URL: z.url({ message: 'expected the Mailcow base URL, e.g. https://mail.example.com' }).optional(),
+  MAILCOW_API_KEY: optionalString,
+  SES_ACCESS_KEY_ID: optionalString,
+  SES_SECRET_ACCESS_KEY: optionalString,
+
   LLM_PROVIDER: z
     .enum(['none', 'openai', 'anthropic', 'gemini', 'vllm', 'ollama'], {
       message: 'expected one of none, openai, anthropic, gemini, vllm, ollama',
@@ -122,4 +127,4 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Values that must never be printed. */
-export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN', 'PROD_SMTP_PASS'];
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN', 'PROD_SMTP_PASS', 'MAILCOW_API_KEY', 'SES_SECRET_ACCESS_KEY'];

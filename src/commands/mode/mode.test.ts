@@ -4,6 +4,7 @@
  * records, and the Listmonk API double (Listmonk cannot run here) for its SMTP settings.
  */
 import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -131,9 +132,16 @@ describe('mailops mode', () => {
       txt['sourceww.com'] = ['v=spf1 include:amazonses.com ~all'];
       txt['_dmarc.sourceww.com'] = ['v=DMARC1; p=none; rua=mailto:dmarc@sourceww.com'];
       const before = readFileSync(envFile, 'utf8');
-      const r = await runMode(opts);
+      // A double of the docker executable (no engine can run here) records what mode runs.
+      const docker = path.join(path.dirname(envFile), 'docker');
+      const log = path.join(path.dirname(envFile), 'docker.log');
+      writeFileSync(docker, `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`);
+      chmodSync(docker, 0o755);
+      const r = await runMode(opts, { compose: { envFile, profiles: [], docker } });
       expect(r.preflight.every((f) => f.ok)).toBe(true);
-      expect(r).toMatchObject({ applied: true, listmonkUpdated: true });
+      expect(r).toMatchObject({ applied: true, listmonkUpdated: true, servicesRecreated: true });
+      const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+      expect(calls.at(-1)).toEqual(expect.arrayContaining(['compose', '--env-file', envFile, 'up', '-d']));
       const values = envValues(readEnvDocument(envFile));
       expect(values).toMatchObject({ MODE: 'prod', SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtpPort), SMTP_TLS: 'starttls', SMTP_USER: 'campaign@sourceww.com', SMTP_PASS: 'submission-secret' });
       const after = readFileSync(envFile, 'utf8');
