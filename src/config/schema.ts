@@ -120,6 +120,11 @@ export const configSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_API_KEY: optionalString,
   LLM_ENDPOINT: z.url({ message: 'expected a URL such as http://localhost:8000/v1' }).optional(),
+  LLM_MODE: z.enum(['fallback', 'always'], { message: 'expected fallback or always' }).default('fallback'),
+  LLM_MAX_CALLS_PER_RUN: z.coerce.number().int().min(0).default(200),
+  LLM_MAX_INPUT_TOKENS: z.coerce.number().int().min(100).default(2000),
+  LLM_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(64).default(600),
+  LLM_TIMEOUT_SECONDS: z.coerce.number().min(1).default(20),
 });
 
 export type Config = z.infer<typeof configSchema>;

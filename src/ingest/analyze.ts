@@ -13,6 +13,7 @@ import { parseMail, type ParsedMail } from './parse.js';
 import type { ContactRow } from './sinks/csv.js';
 import { splitQuote, splitSignature, type QuoteSplit, type SignatureSplit } from './split.js';
 import type { SuppressionReason } from '../store/store.js';
+import type { LlmReport } from '../llm/refine.js';
 
 export interface AnalyzeContext {
   ownDomains: string[];
@@ -49,6 +50,8 @@ export interface Analysis {
   subject: string;
   /** In-Reply-To and References, newest first. */
   references: string[];
+  /** What an LLM pass proposed and what was kept, when one ran. */
+  llm?: LlmReport;
 }
 
 export function messageHashId(raw: Buffer): string {
@@ -156,20 +159,26 @@ export function analyzeParsed(mail: ParsedMail, raw: Buffer, receivedFallback: D
       break;
   }
 
-  const rows: ContactRow[] = contacts.map((c) => ({
-    message_id: messageId,
-    received_at_iso: receivedAt,
-    from_email: fromEmail,
-    from_name: fromName,
+  const analysis = { ...base, contacts, rows: [] as ContactRow[], suppressions };
+  analysis.rows = rowsFromContacts(analysis);
+  return analysis;
+}
+
+/** The CSV rows of an analysed message (recomputed when a later pass changes the contacts). */
+export function rowsFromContacts(a: Omit<Analysis, 'rows'>): ContactRow[] {
+  return a.contacts.map((c) => ({
+    message_id: a.messageId,
+    received_at_iso: a.receivedAt,
+    from_email: a.from.email,
+    from_name: a.from.name,
     contact_name: c.name ?? '',
     contact_title: c.title ?? '',
     contact_company: c.company ?? '',
     contact_email: c.email ?? '',
     contact_phone_e164: c.phone ?? '',
-    is_ooo: classification.kind === 'auto-reply' ? 'true' : 'false',
-    campaign_id: finalAttribution.campaignId,
-    recipient_id: finalAttribution.recipientId,
-    raw_excerpt: excerpt,
+    is_ooo: a.kind === 'auto-reply' ? 'true' : 'false',
+    campaign_id: a.attribution.campaignId,
+    recipient_id: a.attribution.recipientId,
+    raw_excerpt: a.excerpt,
   }));
-  return { ...base, contacts, rows, suppressions };
 }

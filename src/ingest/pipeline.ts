@@ -15,6 +15,7 @@ import type { MessageKind } from './classify.js';
 import { CsvSink, truncateCsv } from './sinks/csv.js';
 import type { MessageSource, RawMessage } from './sources/types.js';
 import type { StateStore } from '../store/store.js';
+import type { LlmRefiner } from '../llm/refine.js';
 
 export interface IngestOptions {
   csvPath: string;
@@ -45,6 +46,8 @@ export interface IngestDeps {
   onMessage?: (ref: string, outcome: MessageOutcome) => void;
   /** When aborted, the run stops after the current message. */
   signal?: AbortSignal;
+  /** The optional LLM pass (off unless configured). */
+  refiner?: LlmRefiner;
 }
 
 export type MessageOutcome =
@@ -73,6 +76,8 @@ export interface IngestSummary {
   quarantine: QuarantineEntry[];
   recovered: number;
   interrupted: boolean;
+  /** Model calls made by the LLM pass in this run (0 when it is off). */
+  llmCalls: number;
   durationMs: number;
 }
 
@@ -139,6 +144,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
     quarantine: [],
     recovered: 0,
     interrupted: false,
+    llmCalls: 0,
     durationMs: 0,
   };
 
@@ -288,6 +294,10 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         continue;
       }
       attributeFromSendLedger(analysis, store);
+      if (deps.refiner && !(store.getMessage(analysis.key)?.status === 'done' && !opts.reprocess)) {
+        const r = await deps.refiner.refine(analysis);
+        if (r) summary.llmCalls += r.calls;
+      }
       const existing = store.getMessage(analysis.key);
       if ((existing && existing.status === 'done' && !opts.reprocess) || batchKeys.has(analysis.key)) {
         summary.duplicates++;

@@ -102,6 +102,15 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX sends_transport_id ON sends(transport_id);
   `,
+  // 5: LLM answers, keyed by the hash of what was sent and the model: re-ingesting never pays twice
+  `
+  CREATE TABLE llm_cache (
+    key        TEXT PRIMARY KEY,
+    model      TEXT NOT NULL,
+    response   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export type SendStatus = 'sending' | 'sent' | 'failed' | 'deferred' | 'in-doubt' | 'invalid';
@@ -384,6 +393,14 @@ export class StateStore {
       args.push(campaignId);
     }
     return this.stmt<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
+  }
+
+  getLlmCache(key: string): string | undefined {
+    return this.stmt<[string], { response: string }>('SELECT response FROM llm_cache WHERE key = ?').get(key)?.response;
+  }
+
+  setLlmCache(key: string, model: string, response: string): void {
+    this.stmt('INSERT INTO llm_cache (key, model, response, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET response = excluded.response').run(key, model, response, new Date().toISOString());
   }
 
   getImapState(account: string, mailbox: string): ImapMailboxState | undefined {

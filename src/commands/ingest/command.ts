@@ -74,6 +74,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
         softBounceWindowDays: c.SOFT_BOUNCE_WINDOW_DAYS,
         reprocess: flags.reprocess ?? false,
         dryRun: flags.dryRun ?? false,
+        llm: llmSettings(c),
       },
       {
         onProgress: progress.update,
@@ -92,6 +93,21 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+export function llmSettings(c: import('../../config/schema.js').Config): import('../../llm/refine.js').LlmSettings {
+  return {
+    provider: c.LLM_PROVIDER,
+    model: c.LLM_MODEL,
+    apiKey: c.LLM_API_KEY,
+    endpoint: c.LLM_ENDPOINT,
+    mode: c.LLM_MODE,
+    runMode: c.MODE,
+    maxCalls: c.LLM_MAX_CALLS_PER_RUN,
+    maxInputTokens: c.LLM_MAX_INPUT_TOKENS,
+    maxOutputTokens: c.LLM_MAX_OUTPUT_TOKENS,
+    timeoutMs: c.LLM_TIMEOUT_SECONDS * 1000,
+  };
 }
 
 interface ProgressHandle {

@@ -10,6 +10,8 @@ import type { MessageSource } from '../../ingest/sources/types.js';
 import { ImapSource, type ImapLog, type ImapSourceOptions } from '../../ingest/sources/imap.js';
 import { acquireLock } from '../../store/lock.js';
 import { StateStore, stateExists } from '../../store/store.js';
+import { LlmRefiner, type LlmSettings } from '../../llm/refine.js';
+import type { LlmClient } from '../../llm/providers.js';
 
 export interface IngestRunOptions {
   paths: string[];
@@ -23,6 +25,7 @@ export interface IngestRunOptions {
   softBounceWindowDays: number;
   reprocess: boolean;
   dryRun: boolean;
+  llm?: LlmSettings;
 }
 
 export interface IngestImapOptions extends Omit<ImapSourceOptions, 'maxMessageBytes'> {
@@ -34,6 +37,8 @@ export interface IngestRunDeps {
   /** Read from IMAP instead of paths. */
   imap?: IngestImapOptions;
   log?: ImapLog;
+  /** Replaces the model client (tests use HTTP doubles through the real clients instead). */
+  llmClient?: LlmClient;
   stdin?: NodeJS.ReadableStream;
   onProgress?: (p: IngestProgress) => void;
   onMessage?: (ref: string, o: MessageOutcome) => void;
@@ -85,6 +90,7 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
         ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
         ...(deps.onMessage ? { onMessage: deps.onMessage } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(opts.llm ? { refiner: new LlmRefiner(opts.llm, store, { ownDomains: opts.ownDomains, defaultRegion: opts.defaultRegion }, deps.llmClient) } : {}),
       },
     );
     await imap?.finish();

@@ -27,6 +27,7 @@ export function inspectJson(a: Analysis) {
     attribution: a.attribution,
     ownDomains: a.ownDomains,
     suppressions: a.suppressions,
+    llm: a.llm ?? null,
     rows: a.rows,
   };
 }
@@ -65,5 +66,10 @@ export function renderInspect(io: IO, a: Analysis): void {
   lines.push(`${b('recipient')} ${at.recipientId || '(none)'}${at.why.recipient ? ` — ${at.why.recipient}` : ''}`);
   lines.push(`${b('own domains')} ${a.ownDomains.join(', ') || '(none known: set OWN_DOMAINS)'}`);
   if (a.suppressions.length) for (const s of a.suppressions) lines.push(`${b('suppress')}  ${s.email}: ${s.reason} (${s.detail})`);
+  if (a.llm) {
+    lines.push(`${b('llm')}       asked because ${a.llm.reason}; ${a.llm.cached ? 'answer from the cache' : `${a.llm.calls} call(s)`}${a.llm.error ? ` — ${a.llm.error}` : ''}`);
+    for (const k of a.llm.kept) lines.push(`    kept ${k.field} "${k.value}" for ${k.contact}`);
+    for (const d of a.llm.dropped) lines.push(`    dropped ${d.field} "${d.value}": ${d.why}`);
+  }
   io.out(lines.join('\n'));
 }

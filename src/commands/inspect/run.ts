@@ -2,12 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import type { CountryCode } from 'libphonenumber-js';
 import { analyzeMessage, type Analysis } from '../../ingest/analyze.js';
+import { LlmRefiner, type LlmSettings } from '../../llm/refine.js';
 
 export interface InspectOptions {
   file: string;
   ownDomains: string[];
   replyLocalpart: string;
   defaultRegion: CountryCode;
+  llm?: LlmSettings;
 }
 
 export async function runInspect(opts: InspectOptions, deps: { stdin?: NodeJS.ReadableStream } = {}): Promise<Analysis> {
@@ -19,5 +21,7 @@ export async function runInspect(opts: InspectOptions, deps: { stdin?: NodeJS.Re
   } else {
     raw = await readFile(opts.file);
   }
-  return analyzeMessage(raw, undefined, { ownDomains: opts.ownDomains, replyLocalpart: opts.replyLocalpart, defaultRegion: opts.defaultRegion });
+  const a = await analyzeMessage(raw, undefined, { ownDomains: opts.ownDomains, replyLocalpart: opts.replyLocalpart, defaultRegion: opts.defaultRegion });
+  if (opts.llm) await new LlmRefiner(opts.llm, undefined, { ownDomains: opts.ownDomains, defaultRegion: opts.defaultRegion }).refine(a);
+  return a;
 }
