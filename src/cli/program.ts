@@ -100,6 +100,13 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('metrics')
+    .description('serve /metrics for Prometheus (counts from the state store)')
+    .option('--port <port>', 'port (default METRICS_PORT or 9464)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/metrics/command.js')).metricsCommand(opts, globals(cmd))));
+
+  program
     .command('ingest')
     .description('classify replies, extract contacts into contacts.csv, feed bounces and complaints to the suppression list')
     .argument('[paths...]', '.eml files, directories (recursive), mbox files, or - for one message on stdin')

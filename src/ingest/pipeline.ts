@@ -48,6 +48,8 @@ export interface IngestDeps {
   signal?: AbortSignal;
   /** The optional LLM pass (off unless configured). */
   refiner?: LlmRefiner;
+  /** Seconds spent on each message (parse to rows), for the processing-time histogram. */
+  onTiming?: (seconds: number) => void;
 }
 
 export type MessageOutcome =
@@ -231,6 +233,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
     if (!opts.dryRun) {
       const withRows = items.filter((i) => i.analysis.rows.length > 0);
       store.transaction(() => {
+        store.noteContactEmails(items.flatMap((i) => i.analysis.rows.map((r) => r.contact_email).filter(Boolean)));
         for (const { analysis, ref } of items) {
           store.recordMessage({
             message_key: analysis.key,
@@ -287,8 +290,10 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         continue;
       }
       let analysis: Analysis;
+      const t0 = process.hrtime.bigint();
       try {
         analysis = await analyzeMessage(msg.bytes, msg.receivedAt, ctx);
+        deps.onTiming?.(Number(process.hrtime.bigint() - t0) / 1e9);
       } catch (err) {
         quarantine(msg, 'parse-error', (err as Error).message, messageHashId(msg.bytes));
         continue;

@@ -111,6 +111,13 @@ const MIGRATIONS: string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // 6: every contact address ever written, for the unique-contacts figure without reading the CSV
+  `
+  CREATE TABLE contact_emails (
+    email      TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL
+  );
+  `,
 ];
 
 export type SendStatus = 'sending' | 'sent' | 'failed' | 'deferred' | 'in-doubt' | 'invalid';
@@ -393,6 +400,11 @@ export class StateStore {
       args.push(campaignId);
     }
     return this.stmt<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
+  }
+
+  noteContactEmails(emails: string[], at = new Date()): void {
+    const st = this.stmt('INSERT OR IGNORE INTO contact_emails (email, first_seen) VALUES (?, ?)');
+    for (const e of emails) st.run(e, at.toISOString());
   }
 
   getLlmCache(key: string): string | undefined {

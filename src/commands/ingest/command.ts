@@ -60,6 +60,16 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
   process.on('SIGTERM', onSignal);
 
   const progress = await startProgress(io);
+  // The long-running watcher serves /metrics when METRICS_PORT is set (the compose service does).
+  let metrics: { observe(s: number): void; close(): Promise<void> } | undefined;
+  if (flags.watch && process.env.METRICS_PORT) {
+    const { createMetrics, serveMetrics } = await import('../../metrics/registry.js');
+    const { StateStore, stateExists } = await import('../../store/store.js');
+    const m = createMetrics(() => (stateExists(loaded.dataDir) ? StateStore.open(loaded.dataDir) : undefined));
+    const srv = await serveMetrics(m, process.env.METRICS_HOST ?? '0.0.0.0', Number(process.env.METRICS_PORT));
+    io.info(`serving /metrics on port ${srv.port}`);
+    metrics = { observe: m.observeProcessing, close: srv.close };
+  }
   try {
     const summary = await runIngestCommand(
       {
@@ -78,6 +88,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
       },
       {
         onProgress: progress.update,
+        ...(metrics ? { onTiming: metrics.observe } : {}),
         signal: controller.signal,
         ...(imap ? { imap, log: { info: (l: string) => io.info(l), warn: (l: string) => io.warn(l), debug: (l: string) => io.debug(l) } } : {}),
       },
@@ -89,6 +100,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
     if (summary.interrupted) return controller.signal.reason === 'SIGTERM' ? ExitCode.ok : ExitCode.interrupted;
     return summary.quarantined > 0 ? ExitCode.incomplete : ExitCode.ok;
   } finally {
+    await metrics?.close();
     await progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -37,6 +37,7 @@ export interface IngestRunDeps {
   /** Read from IMAP instead of paths. */
   imap?: IngestImapOptions;
   log?: ImapLog;
+  onTiming?: (seconds: number) => void;
   /** Replaces the model client (tests use HTTP doubles through the real clients instead). */
   llmClient?: LlmClient;
   stdin?: NodeJS.ReadableStream;
@@ -89,6 +90,7 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
         source,
         ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
         ...(deps.onMessage ? { onMessage: deps.onMessage } : {}),
+        ...(deps.onTiming ? { onTiming: deps.onTiming } : {}),
         ...(deps.signal ? { signal: deps.signal } : {}),
         ...(opts.llm ? { refiner: new LlmRefiner(opts.llm, store, { ownDomains: opts.ownDomains, defaultRegion: opts.defaultRegion }, deps.llmClient) } : {}),
       },
