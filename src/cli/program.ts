@@ -100,6 +100,20 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('rotate')
+    .description('archive contacts.csv as out/archive/contacts-<period>.csv.gz and start a new file')
+    .option('--period <period>', 'daily or hourly', 'daily')
+    .option('--keep <n>', 'archives to keep', '90')
+    .option('-n, --dry-run', 'say what would happen')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/rotate/command.js')).rotateCommand(opts, globals(cmd))));
+  program
+    .command('export')
+    .description('print archived and live contact rows (for Sheets/N8N and people)')
+    .option('--since <when>', 'only rows received since (7d, 12h, or a date)')
+    .option('--format <format>', 'csv or jsonl', 'csv')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/rotate/command.js')).exportCommand(opts, globals(cmd))));
+
+  program
     .command('metrics')
     .description('serve /metrics for Prometheus (counts from the state store)')
     .option('--port <port>', 'port (default METRICS_PORT or 9464)')

@@ -16,6 +16,7 @@ import { CsvSink, truncateCsv } from './sinks/csv.js';
 import type { MessageSource, RawMessage } from './sources/types.js';
 import type { StateStore } from '../store/store.js';
 import type { LlmRefiner } from '../llm/refine.js';
+import { withCsvLock } from '../store/csv-lock.js';
 
 export interface IngestOptions {
   csvPath: string;
@@ -224,13 +225,14 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
   let batch: Array<{ analysis: Analysis; ref: string; ack: (() => void) | undefined }> = [];
   const batchKeys = new Set<string>();
   let batchStarted = Date.now();
-  const flush = () => {
+  const flush = async () => {
     if (!batch.length) return;
     const items = batch;
     batch = [];
     batchKeys.clear();
     batchStarted = Date.now();
-    if (!opts.dryRun) {
+    if (!opts.dryRun) await withCsvLock(opts.dataDir, () => {
+      sink.ensureCurrent();
       const withRows = items.filter((i) => i.analysis.rows.length > 0);
       store.transaction(() => {
         store.noteContactEmails(items.flatMap((i) => i.analysis.rows.map((r) => r.contact_email).filter(Boolean)));
@@ -259,7 +261,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
           for (const { analysis } of withRows) store.finishMessage(analysis.key);
         });
       }
-    }
+    });
     for (const { analysis, ref, ack } of items) {
       if (!opts.dryRun) ack?.();
       deps.onMessage?.(ref, { status: 'processed', kind: analysis.kind, rows: analysis.rows.length, key: analysis.key });
@@ -273,7 +275,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         summary.interrupted = true;
         break;
       }
-      if (batch.length && Date.now() - batchStarted > BATCH_MS) flush();
+      if (batch.length && Date.now() - batchStarted > BATCH_MS) await flush();
       if (msg.problem || !msg.bytes) {
         quarantine(msg, msg.problem?.reason ?? 'unreadable', msg.problem?.detail ?? 'no content');
         continue;
@@ -315,14 +317,14 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
       summary.rowsWritten += analysis.rows.length;
       batch.push({ analysis, ref: msg.ref, ack: msg.ack });
       batchKeys.add(analysis.key);
-      if (batch.length >= BATCH_SIZE || Date.now() - batchStarted > BATCH_MS) flush();
+      if (batch.length >= BATCH_SIZE || Date.now() - batchStarted > BATCH_MS) await flush();
       const t = Date.now();
       if (deps.onProgress && t - lastProgress > 100) {
         lastProgress = t;
         deps.onProgress({ messages: summary.messages + summary.duplicates, rowsWritten: summary.rowsWritten, quarantined: summary.quarantined, current: msg.ref });
       }
     }
-    flush();
+    await flush();
   } finally {
     sink.close();
   }

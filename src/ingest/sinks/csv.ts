@@ -72,6 +72,7 @@ export class CsvSink {
   readonly path: string;
   private fd: number | undefined;
   private size = 0;
+  private ino = 0;
 
   constructor(file: string) {
     this.path = path.resolve(file);
@@ -104,7 +105,25 @@ export class CsvSink {
       }
     }
     this.fd = fd;
-    this.size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    this.size = st.size;
+    this.ino = st.ino;
+  }
+
+  /** Reopens the file when it was rotated (renamed away) since it was opened. */
+  ensureCurrent(): void {
+    if (this.fd === undefined) return;
+    let current: number | undefined;
+    try {
+      current = statSync(this.path).ino;
+    } catch {
+      current = undefined;
+    }
+    if (current !== this.ino) {
+      closeSync(this.fd);
+      this.fd = undefined;
+      this.open();
+    }
   }
 
   get offset(): number {
