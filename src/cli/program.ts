@@ -100,6 +100,13 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('cron')
+    .description('print crontab lines for this installation, or install/remove them')
+    .option('--install', 'add (or replace) the mailops block in your crontab')
+    .option('--uninstall', 'remove the mailops block from your crontab')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/cron/command.js')).cronCommand(opts, globals(cmd))));
+
+  program
     .command('rotate')
     .description('archive contacts.csv as out/archive/contacts-<period>.csv.gz and start a new file')
     .option('--period <period>', 'daily or hourly', 'daily')
