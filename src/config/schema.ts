@@ -112,6 +112,10 @@ export const configSchema = z.object({
   SES_ACCESS_KEY_ID: optionalString,
   SES_SECRET_ACCESS_KEY: optionalString,
 
+  WEBHOOK_URL: z.url({ message: 'expected an http(s) URL, e.g. an N8N webhook' }).optional(),
+  WEBHOOK_SECRET: optionalString,
+  WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+
   LLM_PROVIDER: z
     .enum(['none', 'openai', 'anthropic', 'gemini', 'vllm', 'ollama'], {
       message: 'expected one of none, openai, anthropic, gemini, vllm, ollama',
@@ -132,4 +136,4 @@ export type ConfigKey = keyof Config;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Values that must never be printed. */
-export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN', 'PROD_SMTP_PASS', 'MAILCOW_API_KEY', 'SES_SECRET_ACCESS_KEY'];
+export const SECRET_KEYS: ConfigKey[] = ['LISTMONK_SMTP_PASS', 'IMAP_PASS', 'LLM_API_KEY', 'SMTP_PASS', 'LISTMONK_API_TOKEN', 'PROD_SMTP_PASS', 'MAILCOW_API_KEY', 'SES_SECRET_ACCESS_KEY', 'WEBHOOK_SECRET'];

@@ -30,6 +30,8 @@ export interface IngestOptions {
   softBounceWindowDays: number;
   /** Messages per ledger commit (default 200). A long-running watcher uses 1, so each message lands at once. */
   batchSize?: number;
+  /** Queue every written row for the webhook, in the transaction that marks it done. */
+  queueWebhook?: boolean;
 }
 
 export interface IngestProgress {
@@ -259,6 +261,7 @@ export async function runIngest(opts: IngestOptions, deps: IngestDeps): Promise<
         sink.append(withRows.flatMap((i) => i.analysis.rows));
         store.transaction(() => {
           for (const { analysis } of withRows) store.finishMessage(analysis.key);
+          if (opts.queueWebhook) store.enqueueWebhookRows(withRows.flatMap((i) => i.analysis.rows));
         });
       }
     });

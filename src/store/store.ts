@@ -118,6 +118,14 @@ const MIGRATIONS: string[] = [
     first_seen TEXT NOT NULL
   );
   `,
+  // 7: contact rows waiting to be pushed to WEBHOOK_URL, in order
+  `
+  CREATE TABLE webhook_queue (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    row        TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export type SendStatus = 'sending' | 'sent' | 'failed' | 'deferred' | 'in-doubt' | 'invalid';
@@ -400,6 +408,23 @@ export class StateStore {
       args.push(campaignId);
     }
     return this.stmt<string[], SendRecord>(`SELECT * FROM sends ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args);
+  }
+
+  enqueueWebhookRows(rows: object[], at = new Date()): void {
+    const st = this.stmt('INSERT INTO webhook_queue (row, created_at) VALUES (?, ?)');
+    for (const r of rows) st.run(JSON.stringify(r), at.toISOString());
+  }
+
+  webhookBatch(limit: number): Array<{ id: number; row: string }> {
+    return this.stmt<[number], { id: number; row: string }>('SELECT id, row FROM webhook_queue ORDER BY id LIMIT ?').all(limit);
+  }
+
+  webhookDelivered(upToId: number): void {
+    this.stmt('DELETE FROM webhook_queue WHERE id <= ?').run(upToId);
+  }
+
+  webhookPending(): number {
+    return this.stmt<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_queue').get()?.n ?? 0;
   }
 
   noteContactEmails(emails: string[], at = new Date()): void {

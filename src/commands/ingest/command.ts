@@ -85,6 +85,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
         reprocess: flags.reprocess ?? false,
         dryRun: flags.dryRun ?? false,
         llm: llmSettings(c),
+        ...(c.WEBHOOK_URL ? { webhook: { url: c.WEBHOOK_URL, secret: c.WEBHOOK_SECRET, batchSize: c.WEBHOOK_BATCH_SIZE, retries: 3 } } : {}),
       },
       {
         onProgress: progress.update,
@@ -95,6 +96,7 @@ export async function ingestCommand(paths: string[], flags: IngestFlags, globals
     );
     await progress.stop();
     renderIngest(io, summary);
+    if (summary.webhook?.error) io.warn(`webhook: ${summary.webhook.error}`);
     // A watcher stopped by a signal has finished its message and flushed: that is a clean exit.
     if (imap?.watch && controller.signal.aborted) return summary.quarantined > 0 ? ExitCode.incomplete : ExitCode.ok;
     if (summary.interrupted) return controller.signal.reason === 'SIGTERM' ? ExitCode.ok : ExitCode.interrupted;

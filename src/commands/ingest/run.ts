@@ -12,6 +12,7 @@ import { acquireLock } from '../../store/lock.js';
 import { StateStore, stateExists } from '../../store/store.js';
 import { LlmRefiner, type LlmSettings } from '../../llm/refine.js';
 import type { LlmClient } from '../../llm/providers.js';
+import { deliverWebhook, type WebhookOptions, type WebhookResult } from '../../ingest/sinks/webhook.js';
 
 export interface IngestRunOptions {
   paths: string[];
@@ -26,6 +27,7 @@ export interface IngestRunOptions {
   reprocess: boolean;
   dryRun: boolean;
   llm?: LlmSettings;
+  webhook?: WebhookOptions;
 }
 
 export interface IngestImapOptions extends Omit<ImapSourceOptions, 'maxMessageBytes'> {
@@ -38,6 +40,7 @@ export interface IngestRunDeps {
   imap?: IngestImapOptions;
   log?: ImapLog;
   onTiming?: (seconds: number) => void;
+  webhookSleep?: (ms: number) => Promise<void>;
   /** Replaces the model client (tests use HTTP doubles through the real clients instead). */
   llmClient?: LlmClient;
   stdin?: NodeJS.ReadableStream;
@@ -50,7 +53,7 @@ export function defaultCsvPath(dataDir: string, outputCsv: string | undefined): 
   return path.resolve(outputCsv ?? path.join(dataDir, 'out', 'contacts.csv'));
 }
 
-export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDeps = {}): Promise<IngestSummary> {
+export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDeps = {}): Promise<IngestSummary & { webhook?: WebhookResult }> {
   const lock = opts.dryRun ? undefined : await acquireLock(opts.dataDir, 'ingest');
   let store: StateStore | undefined;
   let imap: ImapSource | undefined;
@@ -71,7 +74,7 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
     } else {
       source = deps.source ?? fileSource(opts.paths, { maxMessageBytes: opts.maxMessageBytes, ...(deps.stdin ? { stdin: deps.stdin } : {}) });
     }
-    const summary = await runIngest(
+    const summary: IngestSummary & { webhook?: WebhookResult } = await runIngest(
       {
         csvPath: opts.csvPath,
         dataDir: opts.dataDir,
@@ -82,6 +85,7 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
         dryRun: opts.dryRun,
         softBounceLimit: opts.softBounceLimit,
         softBounceWindowDays: opts.softBounceWindowDays,
+        queueWebhook: !!opts.webhook && !opts.dryRun,
         // A watcher commits every message at once so it lands in the CSV within seconds.
         ...(deps.imap?.watch ? { batchSize: 1 } : {}),
       },
@@ -96,6 +100,7 @@ export async function runIngestCommand(opts: IngestRunOptions, deps: IngestRunDe
       },
     );
     await imap?.finish();
+    if (opts.webhook && !opts.dryRun) summary.webhook = await deliverWebhook(store, opts.webhook, deps.webhookSleep ? { sleep: deps.webhookSleep } : {});
     return summary;
   } finally {
     await imap?.close();
