@@ -100,6 +100,14 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('stats')
+    .description('replies, out-of-office, contacts, bounces, complaints, sends — overall and per campaign')
+    .option('--since <when>', 'only since (7d, 12h, or a date)')
+    .option('--campaign <id>', 'one campaign')
+    .option('--watch', 'on a terminal: refresh every few seconds until q')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/stats/command.js')).statsCommand(opts, globals(cmd))));
+
+  program
     .command('cron')
     .description('print crontab lines for this installation, or install/remove them')
     .option('--install', 'add (or replace) the mailops block in your crontab')
