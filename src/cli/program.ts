@@ -100,6 +100,14 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('reputation')
+    .description('bounce, complaint and delivery rates and the sender score; exit 3 when a threshold is crossed')
+    .option('--since <when>', 'window (7d, 30d, or a date)', '30d')
+    .option('--ip <addr...>', 'sending IPs to look up on the blocklists')
+    .option('--resolver <host[:port]>', 'DNS server for the blocklist lookups (not a public resolver)')
+    .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/reputation/command.js')).reputationCommand(opts, globals(cmd))));
+
+  program
     .command('stats')
     .description('replies, out-of-office, contacts, bounces, complaints, sends — overall and per campaign')
     .option('--since <when>', 'only since (7d, 12h, or a date)')

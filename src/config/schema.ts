@@ -112,6 +112,9 @@ export const configSchema = z.object({
   SES_ACCESS_KEY_ID: optionalString,
   SES_SECRET_ACCESS_KEY: optionalString,
 
+  REPUTATION_MAX_BOUNCE_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  REPUTATION_MAX_COMPLAINT_RATE: z.coerce.number().min(0).max(1).default(0.001),
+  REPUTATION_MIN_DELIVERY_RATE: z.coerce.number().min(0).max(1).default(0.95),
   WEBHOOK_URL: z.url({ message: 'expected an http(s) URL, e.g. an N8N webhook' }).optional(),
   WEBHOOK_SECRET: optionalString,
   WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
