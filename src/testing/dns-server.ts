@@ -2,11 +2,12 @@
  * An authoritative DNS server on loopback for tests (dns2, UDP + TCP on one port: Node sends no
  * EDNS, so answers over 512 bytes arrive by TCP). Zones are a map name → records; unknown names
  * answer NXDOMAIN, known names without the asked type answer NOERROR with no records (NODATA).
- * TXT strings longer than 255 octets are split, as a real server would store them.
+ * TXT strings longer than 255 octets are split, as a real server would store them; a TXT given as
+ * an array is served as exactly those character-strings. CNAMEs inside the zone are followed.
  */
 import dns2 from 'dns2';
 
-export type Zone = Record<string, { A?: string[]; AAAA?: string[]; TXT?: string[]; MX?: Array<{ exchange: string; priority: number }>; CNAME?: string; PTR?: string[] }>;
+export type Zone = Record<string, { A?: string[]; AAAA?: string[]; TXT?: Array<string | string[]>; MX?: Array<{ exchange: string; priority: number }>; CNAME?: string; PTR?: string[] }>;
 
 export interface DnsServer {
   server: string;
@@ -15,34 +16,50 @@ export interface DnsServer {
   delayMs: number;
   /** Names whose queries are never answered (timeouts). */
   silent: Set<string>;
+  /** Names answered with SERVFAIL. */
+  servfail: Set<string>;
   close(): Promise<void>;
 }
 
 export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
   const { Packet } = dns2;
-  const state: DnsServer = { server: '', zone, delayMs: 0, silent: new Set(), close: async () => undefined };
+  const state: DnsServer = { server: '', zone, delayMs: 0, silent: new Set(), servfail: new Set(), close: async () => undefined };
   const handle = (request: { questions: Array<{ name: string; type: number }> }, send: (r: unknown) => void) => {
     const q = request.questions[0]!;
     const name = q.name.toLowerCase().replace(/\.$/, '');
     if (state.silent.has(name)) return;
     const response = Packet.createResponseFromRequest(request as never) as { header: { aa: number; rcode: number }; answers: unknown[] };
     response.header.aa = 1;
-    const rec = state.zone[name];
-    if (!rec) response.header.rcode = 3;
+    if (state.servfail.has(name)) response.header.rcode = 2;
+    else if (!state.zone[name]) response.header.rcode = 3;
     else {
-      const base = { name: q.name, class: Packet.CLASS.IN, ttl: 60 };
-      if (q.type === Packet.TYPE.A) for (const address of rec.A ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address });
-      if (q.type === Packet.TYPE.AAAA) for (const address of rec.AAAA ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address });
-      if (q.type === Packet.TYPE.TXT) {
-        for (const t of rec.TXT ?? []) {
-          const chunks = t.match(/.{1,255}/gs) ?? [''];
-          response.answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks });
+      // Follow CNAMEs inside the zone, as an authoritative server does, answering the chain.
+      let owner = name;
+      let ownerName = q.name;
+      for (let hops = 0; hops < 8; hops++) {
+        const rec = state.zone[owner];
+        if (!rec) break;
+        const base = { name: ownerName, class: Packet.CLASS.IN, ttl: 60 };
+        if (rec.CNAME) {
+          response.answers.push({ ...base, type: Packet.TYPE.CNAME, domain: rec.CNAME });
+          if (q.type === Packet.TYPE.CNAME) break;
+          owner = rec.CNAME.toLowerCase().replace(/\.$/, '');
+          ownerName = rec.CNAME;
+          continue;
         }
+        if (q.type === Packet.TYPE.A) for (const address of rec.A ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address });
+        if (q.type === Packet.TYPE.AAAA) for (const address of rec.AAAA ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address });
+        if (q.type === Packet.TYPE.TXT) {
+          for (const t of rec.TXT ?? []) {
+            // A string given as an array keeps its chunks; a long string is split at 255 octets.
+            const chunks = Array.isArray(t) ? t : (t.match(/.{1,255}/gs) ?? ['']);
+            response.answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks });
+          }
+        }
+        if (q.type === Packet.TYPE.MX) for (const m of rec.MX ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: m.exchange, priority: m.priority });
+        if (q.type === Packet.TYPE.PTR) for (const domain of rec.PTR ?? []) response.answers.push({ ...base, type: Packet.TYPE.PTR, domain });
+        break;
       }
-      if (q.type === Packet.TYPE.MX) for (const m of rec.MX ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: m.exchange, priority: m.priority });
-      if (q.type === Packet.TYPE.PTR) for (const domain of rec.PTR ?? []) response.answers.push({ ...base, type: Packet.TYPE.PTR, domain });
-      if (rec.CNAME && q.type !== Packet.TYPE.CNAME) response.answers.push({ ...base, type: Packet.TYPE.CNAME, domain: rec.CNAME });
-      if (q.type === Packet.TYPE.CNAME && rec.CNAME) response.answers.push({ ...base, type: Packet.TYPE.CNAME, domain: rec.CNAME });
     }
     if (state.delayMs) setTimeout(() => send(response), state.delayMs);
     else send(response);
