@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCorpus, isCorpusComplete, readManifest, CORPUS_FORMAT, DEFAULT_SEED, OUR_DOMAIN } from './generate.mjs';
 import { benchImap } from './imap.mjs';
 import { benchSend } from './send.mjs';
+import { benchDns } from './dns.mjs';
 import { measureCommand, killActive } from './measure.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -41,9 +42,11 @@ export const TARGETS = {
   startupRatio: 2.5, // `mailops --help` ÷ `node -e 0` median wall time, at most
   imapSecondRunSeconds: 1, // a second `ingest --imap` with nothing new, at most
   sendRatio: 0.7, // mailops send msg/s ÷ bare nodemailer pool msg/s, at least
+  dnsWallToSum: 0.25, // dns-check audit wall time ÷ sum of its query latencies, at most
+  dnsWallInChains: 3, // audit wall time ÷ (longest dependent-lookup chain × per-answer delay), at most
 };
 
-const BENCHMARKS = ['ingest', 'startup', 'imap', 'send'];
+const BENCHMARKS = ['ingest', 'startup', 'imap', 'send', 'dns'];
 // `npm run bench` with no name runs these; imap (needs Dovecot) and send (takes minutes) are asked for by name.
 const DEFAULT_BENCHMARKS = ['ingest', 'startup'];
 // Sizes below this are reported but not judged on ratio or RSS growth: fixed
@@ -464,6 +467,19 @@ function render(report) {
     ], ['l', 'r']));
     out.push(`targets: ratio ≥ ${TARGETS.sendRatio}; never more than the per-minute limit in any 60 s window`);
   }
+  if (report.dns) {
+    const m = report.dns;
+    out.push('', `dns (full audit: 2 IPs, 2 DKIM selectors, MTA-STS policy ${m.mtaStsPolicyFetched ? 'fetched' : 'not fetched (no openssl)'}; every answer delayed ${m.delayMs} ms; median of ${m.runs})`);
+    out.push(table([
+      ['DNS queries', String(m.queries)],
+      ['sum of query latencies', `${fmt(m.sumMs)} ms`],
+      ['audit wall time', `${fmt(m.wallMs)} ms`],
+      ['wall ÷ sum', `${fmt(m.ratioWallToSum, 3)}${mark(m.ratioWallToSum <= TARGETS.dnsWallToSum)}`],
+      [`wall ÷ longest chain (${m.longestChain} lookups × ${m.delayMs} ms)`, `${fmt(m.wallInChains, 2)}×${mark(m.wallInChains <= TARGETS.dnsWallInChains)}`],
+      ['errors / unknown in the report', `${m.findings.errors} / ${m.findings.unknown}${mark(m.ok)}`],
+    ], ['l', 'r']));
+    out.push(`targets: wall ÷ sum ≤ ${TARGETS.dnsWallToSum}; wall ≤ ${TARGETS.dnsWallInChains}× the longest chain`);
+  }
   if (report.imap) {
     const m = report.imap;
     out.push('', `imap (${m.n ?? '?'} replies in a local Dovecot)`);
@@ -497,6 +513,7 @@ function verdict(report) {
   }
   if (report.startup && (!report.startup.ok || !report.startup.pass)) ok = false;
   if (report.send && (!report.send.ok || report.send.ratio < TARGETS.sendRatio || report.send.rated.maxIn60s > report.send.rated.perMinute)) ok = false;
+  if (report.dns && (!report.dns.ok || report.dns.ratioWallToSum > TARGETS.dnsWallToSum || report.dns.wallInChains > TARGETS.dnsWallInChains)) ok = false;
   if (report.imap && (!report.imap.ok || report.imap.secondRunSeconds > TARGETS.imapSecondRunSeconds)) ok = false;
   return ok;
 }
@@ -539,6 +556,10 @@ async function main() {
         const n = opts.sizes.length === 3 && opts.sizes[0] === 2000 ? 5000 : opts.sizes[0];
         log(`send n=${n}`);
         report.send = await benchSend({ n, bin: BIN, tmp: opts.tmp, log, timeoutMs: opts.timeoutS * 1000 });
+      }
+      if (b === 'dns') {
+        log('dns: full audit against the loopback DNS server, 50 ms per answer');
+        report.dns = await benchDns({ log, tmp: opts.tmp });
       }
       if (b === 'imap') {
         const n = opts.sizes.length === 3 && opts.sizes[0] === 2000 ? 5000 : opts.sizes[0];

@@ -100,11 +100,61 @@ Examples:
     .action(async (opts: { region: string }, cmd: Command) => run(async () => (await import('../commands/relay/command.js')).relaySesCommand(opts, globals(cmd))));
 
   program
+    .command('dns-check')
+    .description('audit SPF, DKIM, DMARC, MX, PTR, MTA-STS, TLS-RPT, BIMI and blocklists, with a fix for each problem; exit 3 on errors')
+    .argument('[domain]', 'the sending domain (default: the domain of FROM_EMAIL)')
+    .option('--ip <addr...>', 'sending IPs: PTR, SPF evaluation and blocklists (default: SENDING_IPS)')
+    .option('--dkim-selector <s...>', 'DKIM selectors to check (default: DKIM_SELECTORS, i.e. dkim)')
+    .option('--resolver <host[:port]>', 'DNS server to ask; use your own recursive resolver, blocklists refuse public ones (default: DNS_RESOLVER)')
+    .option('--ses', 'production mail relays through Amazon SES (default: when SES_REGION is set)')
+    .option('--no-ses', 'production mail leaves from Mailcow directly')
+    .option('--mail-from <subdomain>', 'SES custom MAIL FROM subdomain (default: SES_MAIL_FROM)')
+    .option('--probe', 'also connect to each MX host on port 25 and check STARTTLS and its certificate')
+    .option('--timeout <seconds>', 'per-query timeout (each query is tried up to 3 times)', '2')
+    .option('--warn-as-error', 'exit 3 on warnings and unknown answers too')
+    .addHelpText('after', `
+Examples:
+  Audit before the first production send:
+    $ mailops dns-check example.com --ip 192.0.2.10 --dkim-selector dkim
+  From cron, strict, with your own resolver (only problems reach stderr):
+    $ mailops dns-check --resolver 127.0.0.1 --warn-as-error --quiet >/dev/null
+  Machine-readable, stable ids per check:
+    $ mailops dns-check example.com --json | jq '.findings[] | select(.severity=="error")'`)
+    .action(async (domain: string | undefined, opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/dns-check/command.js')).dnsCheckCommand(domain, opts, globals(cmd))));
+
+  program
+    .command('dns-records')
+    .description('print the DNS records to publish (zone-file snippet and table), marking what would change')
+    .argument('[domain]', 'the sending domain (default: the domain of FROM_EMAIL)')
+    .option('--ip <addr...>', "the Mailcow server's public IPs (default: SENDING_IPS)")
+    .option('--mx-host <host>', 'name of the mail host (default: mail.<domain>)')
+    .option('--dmarc-policy <policy>', 'none, quarantine or reject (stage them in that order)', 'none')
+    .option('--rua <mailto>', 'where aggregate DMARC reports go (default: mailto:dmarc@<domain>)')
+    .option('--ruf <mailto>', 'where failure reports go (off by default: few send them, and they hold message content)')
+    .option('--spf-all <soft|hard>', 'soft (~all) while warming up, hard (-all) once every sender is listed', 'soft')
+    .option('--ses-region <region>', 'production relays through SES in this region (default: SES_REGION)')
+    .option('--mail-from <subdomain>', 'SES custom MAIL FROM subdomain (default: SES_MAIL_FROM, else bounce.<domain>)')
+    .option('--ses-dkim-tokens <t1,t2,t3>', 'the three SES Easy DKIM tokens, to print their CNAMEs')
+    .option('--dkim-selector <s>', 'selector of the DKIM key (default: first of DKIM_SELECTORS, or Mailcow\'s)')
+    .option('--dkim-key <file>', 'public key to publish (PEM, base64, or a v=DKIM1 record); default: read from Mailcow\'s API when MAILCOW_URL is set')
+    .option('--mta-sts-mode <mode>', 'testing, enforce or none', 'testing')
+    .option('--tls-rpt <mailto>', 'where TLS reports go (default: mailto:tlsrpt@<domain>)')
+    .option('--resolver <host[:port]>', 'DNS server for the re-check of existing records (default: DNS_RESOLVER)')
+    .option('--zone', 'print only the zone-file snippet (for a file or a DNS provider import)')
+    .addHelpText('after', `
+Examples:
+  Records for a Mailcow host, DKIM key read from Mailcow:
+    $ mailops dns-records example.com --ip 192.0.2.10
+  With SES as the production relay, moving DMARC to quarantine:
+    $ mailops dns-records example.com --ip 192.0.2.10 --ses-region eu-west-1 --dmarc-policy quarantine`)
+    .action(async (domain: string | undefined, opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/dns-records/command.js')).dnsRecordsCommand(domain, opts, globals(cmd))));
+
+  program
     .command('reputation')
     .description('bounce, complaint and delivery rates and the sender score; exit 3 when a threshold is crossed')
     .option('--since <when>', 'window (7d, 30d, or a date)', '30d')
-    .option('--ip <addr...>', 'sending IPs to look up on the blocklists')
-    .option('--resolver <host[:port]>', 'DNS server for the blocklist lookups (not a public resolver)')
+    .option('--ip <addr...>', 'sending IPs to look up on the blocklists (default: SENDING_IPS)')
+    .option('--resolver <host[:port]>', 'DNS server for the blocklist lookups, not a public one (default: DNS_RESOLVER)')
     .action(async (opts: Record<string, unknown>, cmd: Command) => run(async () => (await import('../commands/reputation/command.js')).reputationCommand(opts, globals(cmd))));
 
   program

@@ -2,6 +2,7 @@
  * Every configuration variable mailops reads, with its default and what a valid value looks like.
  * `.env.example` documents the same names; a test keeps the two in step.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { getCountries, type CountryCode } from 'libphonenumber-js/min';
 
@@ -41,6 +42,16 @@ const region = z
   .transform((v) => v as CountryCode);
 
 const optionalString = z.string().optional();
+
+const ipList = z
+  .string()
+  .transform((v) => v.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean))
+  .refine((ips) => ips.every((ip) => isIP(ip) !== 0), { message: 'expected a comma-separated list of IP addresses, e.g. 192.0.2.10,2001:db8::10' });
+
+const selectorList = z
+  .string()
+  .transform((v) => v.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean))
+  .refine((ss) => ss.every((x) => /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/.test(x)), { message: 'expected a comma-separated list of DKIM selectors, e.g. dkim' });
 
 export const configSchema = z.object({
   MODE: z.enum(['test', 'prod'], { message: 'expected test or prod' }).default('test'),
@@ -111,6 +122,15 @@ export const configSchema = z.object({
   MAILCOW_API_KEY: optionalString,
   SES_ACCESS_KEY_ID: optionalString,
   SES_SECRET_ACCESS_KEY: optionalString,
+  SES_REGION: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'expected an AWS region, e.g. eu-west-1').optional(),
+  SES_MAIL_FROM: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a subdomain, e.g. bounce.example.com')
+    .optional(),
+
+  SENDING_IPS: ipList.default([]),
+  DKIM_SELECTORS: selectorList.default(['dkim']),
+  DNS_RESOLVER: optionalString,
 
   REPUTATION_MAX_BOUNCE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   REPUTATION_MAX_COMPLAINT_RATE: z.coerce.number().min(0).max(1).default(0.001),

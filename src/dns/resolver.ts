@@ -96,10 +96,30 @@ export function createDnsClient(o: DnsClientOptions = {}): DnsClient {
     aaaa: (name) => ask('AAAA', name, () => resolver.resolve6(name)),
     mx: (name) => ask('MX', name, () => resolver.resolveMx(name)),
     cname: (name) => ask('CNAME', name, () => resolver.resolveCname(name)),
-    ptr: (ip) => ask('PTR', ip, () => resolver.reverse(ip)),
+    // resolvePtr on the arpa name, not reverse(): c-ares answers reverse() from /etc/hosts first.
+    ptr: (ip) => {
+      const rev = reverseIp(ip);
+      if (!rev) return Promise.resolve({ status: 'error', code: 'EBADIP' });
+      return ask('PTR', ip, () => resolver.resolvePtr(`${rev}.${isIP(ip) === 4 ? 'in-addr' : 'ip6'}.arpa`));
+    },
     queries,
     server: o.server ?? 'system',
   };
+}
+
+/** An IP's labels reversed (IPv6: nibbles), as under in-addr.arpa / ip6.arpa and DNSBL zones (RFC 5782). */
+export function reverseIp(ip: string): string | undefined {
+  const v = isIP(ip);
+  if (v === 4) return ip.split('.').reverse().join('.');
+  if (v === 6) {
+    const [head = '', tail = ''] = ip.includes('::') ? ip.split('::') : [ip, ''];
+    const h = head ? head.split(':') : [];
+    const t = tail ? tail.split(':') : [];
+    if (t.length && t[t.length - 1]!.includes('.')) return undefined; // IPv4-mapped forms are queried as IPv4
+    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((g) => g.padStart(4, '0'));
+    return groups.join('').split('').reverse().join('.');
+  }
+  return undefined;
 }
 
 /** The TXT records at a name, each joined without separators (RFC 7208 §3.3). */

@@ -59,6 +59,13 @@ export class MailcowClient {
     return { id: added.id, created: true };
   }
 
+  /** The domain's DKIM key as Mailcow publishes it, or undefined when it has none. */
+  async dkim(domain: string): Promise<{ selector: string; txt: string; bits: number } | undefined> {
+    const r = await this.call<Record<string, unknown>>('GET', `get/dkim/${encodeURIComponent(domain)}`);
+    if (!r || typeof r !== 'object' || typeof r.dkim_txt !== 'string' || !r.dkim_txt) return undefined;
+    return { selector: String(r.dkim_selector ?? 'dkim'), txt: r.dkim_txt, bits: Number(r.length ?? 0) };
+  }
+
   async attachRelayhostToDomain(domain: string, relayhostId: number): Promise<void> {
     await this.call('POST', 'edit/domain', { items: [domain], attr: { relayhost: String(relayhostId) } });
   }

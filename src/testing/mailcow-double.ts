@@ -2,7 +2,8 @@
  * A contract double of the Mailcow API endpoints mailops uses (Mailcow cannot run here): X-API-Key
  * auth (401 otherwise), `add/*` with attributes, `edit/*` with {items, attr}, answers as lists of
  * {type, msg, log} — including `danger` answers with HTTP 200, as Mailcow gives them.
- * Source: ../shared/reference/stack.md §3.2 (mailcow openapi.yaml, json_api.php).
+ * Source: ../shared/reference/stack.md §3.2 (mailcow openapi.yaml, json_api.php); `get/dkim/{domain}`
+ * answers {pubkey, length, dkim_txt, dkim_selector, privkey} per Mailcow's API documentation.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +13,14 @@ export interface MailcowDouble {
   apiKey: string;
   relayhosts: Array<{ id: number; hostname: string; username: string; password: string; active: string }>;
   domains: Record<string, { relayhost: string }>;
+  /** DKIM keys per domain as `get/dkim/{domain}` returns them (pubkey is base64 SPKI). */
+  dkim: Record<string, { pubkey: string; length: string; dkim_selector: string }>;
   calls: string[];
   close(): Promise<void>;
 }
 
 export async function startMailcowDouble(domains: string[] = ['sourceww.com']): Promise<MailcowDouble> {
-  const d: MailcowDouble = { url: '', apiKey: 'ABCDEF-123456-ABCDEF-123456', relayhosts: [], domains: Object.fromEntries(domains.map((x) => [x, { relayhost: '0' }])), calls: [], close: async () => undefined };
+  const d: MailcowDouble = { url: '', apiKey: 'ABCDEF-123456-ABCDEF-123456', relayhosts: [], domains: Object.fromEntries(domains.map((x) => [x, { relayhost: '0' }])), dkim: {}, calls: [], close: async () => undefined };
   let nextId = 1;
   const server: Server = createServer((req, res) => {
     let raw = '';
@@ -59,6 +62,12 @@ export async function startMailcowDouble(domains: string[] = ['sourceww.com']): 
           Object.assign(d.domains[dom]!, attr);
         }
         return ok(['domain_modified', items.join(',')]);
+      }
+      const dkim = /^GET \/api\/v1\/get\/dkim\/([^/]+)$/.exec(route);
+      if (dkim) {
+        // Mailcow answers {} for a domain without a key, and the key with its TXT value otherwise.
+        const k = d.dkim[decodeURIComponent(dkim[1]!)];
+        return send(200, k ? { ...k, privkey: '', dkim_txt: `v=DKIM1;k=rsa;t=s;s=email;p=${k.pubkey}` } : {});
       }
       return send(404, { type: 'error', msg: 'route not found' });
     });

@@ -18,8 +18,8 @@ export async function reputationCommand(flags: { since?: string; ip?: string[]; 
   const r = await runReputation(loaded.dataDir, {
     ...(since ? { since } : {}),
     thresholds: { maxBounceRate: c.REPUTATION_MAX_BOUNCE_RATE, maxComplaintRate: c.REPUTATION_MAX_COMPLAINT_RATE, minDeliveryRate: c.REPUTATION_MIN_DELIVERY_RATE },
-    ips: flags.ip ?? [],
-    ...(flags.resolver ? { resolver: flags.resolver } : {}),
+    ips: flags.ip ?? c.SENDING_IPS,
+    ...((flags.resolver ?? c.DNS_RESOLVER) ? { resolver: flags.resolver ?? c.DNS_RESOLVER } : {}),
   });
   if (io.json) io.outJson(r);
   else {
@@ -27,7 +27,7 @@ export async function reputationCommand(flags: { since?: string; ip?: string[]; 
       [
         `sender score ${r.score}/100   sent ${r.sent}, bounced ${r.bounced} (${pct(r.bounceRate)}), complaints ${r.complaints} (${pct(r.complaintRate, 3)}), delivered ${pct(r.deliveryRate)}`,
         `  ${r.formula}`,
-        ...r.blocklists.map((b) => `  ${b.verdict === 'listed' ? '✗' : b.verdict === 'unknown' ? '?' : '✓'} ${b.list}: ${b.detail}`),
+        ...r.blocklists.map((b) => `  ${b.verdict === 'listed' ? '✗' : b.verdict === 'unknown' ? '?' : '✓'} ${b.list}: ${b.subject} ${b.detail}`),
         ...(r.campaigns.length ? ['', 'CAMPAIGN              SENT  BOUNCE  COMPLAINT  DELIVERED', ...r.campaigns.map((x) => `${x.campaign.padEnd(20)} ${String(x.sent).padStart(5)} ${pct(x.bounceRate).padStart(7)} ${pct(x.complaintRate, 3).padStart(10)} ${pct(x.deliveryRate).padStart(10)}`)] : []),
       ].join('\n'),
     );

@@ -5,7 +5,8 @@
  * lists the sending IP.
  */
 import { StateStore, stateExists } from '../../store/store.js';
-import { checkBlocklist, IP_BLOCKLISTS, makeResolver, type BlocklistAnswer } from '../../dns/dnsbl.js';
+import { checkBlocklists, type BlocklistAnswer } from '../../dns/blocklists.js';
+import { createDnsClient } from '../../dns/resolver.js';
 
 export interface Thresholds {
   maxBounceRate: number;
@@ -82,13 +83,14 @@ export async function runReputation(dataDir: string, o: { since?: Date; threshol
       store.close();
     }
   }
-  const resolver = o.ips.length ? makeResolver(o.resolver) : undefined;
-  const blocklists = resolver ? await Promise.all(o.ips.flatMap((ip) => IP_BLOCKLISTS.map((l) => checkBlocklist(ip, l, resolver).then((a) => ({ ...a, detail: `${ip}: ${a.detail}` }))))) : [];
-  const { score, penalties, formula } = senderScore(total, blocklists.some((b) => b.verdict === 'listed'));
+  const blocklists = o.ips.length ? await checkBlocklists(o.ips, undefined, createDnsClient({ server: o.resolver })) : [];
+  // Informational entries (UCEPROTECT level 1, a neutral Mailspike score) do not cost the 50 points.
+  const listed = blocklists.filter((b) => b.verdict === 'listed' && (b.severity === 'error' || b.severity === 'warning'));
+  const { score, penalties, formula } = senderScore(total, listed.length > 0);
   const crossed: string[] = [];
   if (total.sent && total.bounceRate > o.thresholds.maxBounceRate) crossed.push(`bounce rate ${(total.bounceRate * 100).toFixed(2)}% > ${(o.thresholds.maxBounceRate * 100).toFixed(2)}%`);
   if (total.sent && total.complaintRate > o.thresholds.maxComplaintRate) crossed.push(`complaint rate ${(total.complaintRate * 100).toFixed(3)}% > ${(o.thresholds.maxComplaintRate * 100).toFixed(3)}%`);
   if (total.sent && total.deliveryRate < o.thresholds.minDeliveryRate) crossed.push(`delivery rate ${(total.deliveryRate * 100).toFixed(2)}% < ${(o.thresholds.minDeliveryRate * 100).toFixed(2)}%`);
-  for (const b of blocklists.filter((x) => x.verdict === 'listed')) crossed.push(`${b.list}: ${b.detail}`);
+  for (const b of listed) crossed.push(`${b.list}: ${b.subject} ${b.detail}`);
   return { since: o.since?.toISOString() ?? null, ...total, score, formula, penalties, blocklists, crossed, campaigns, daily };
 }

@@ -1,0 +1,61 @@
+/** Flags → options for `mailops dns-check`; the domain, IPs, selectors and SES path default from config. */
+import { buildContext, type GlobalFlags } from '../../cli/context.js';
+import { usageError } from '../../errors.js';
+import { parseResolverAddress } from '../../dns/resolver.js';
+import { isIP } from 'node:net';
+import { renderPlain, renderTable, summaryLine } from './render.js';
+import { dnsCheckExitCode, runDnsCheck } from './run.js';
+
+export interface DnsCheckFlags {
+  ip?: string[];
+  dkimSelector?: string[];
+  resolver?: string;
+  ses?: boolean;
+  mailFrom?: string;
+  probe?: boolean;
+  timeout?: string;
+  warnAsError?: boolean;
+}
+
+export function defaultDomain(c: { FROM_EMAIL?: string | undefined; REPLY_DOMAIN?: string | undefined }): string | undefined {
+  return c.FROM_EMAIL?.split('@')[1]?.toLowerCase() ?? c.REPLY_DOMAIN?.toLowerCase();
+}
+
+export const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i;
+
+export async function dnsCheckCommand(domainArg: string | undefined, flags: DnsCheckFlags, globals: GlobalFlags): Promise<number> {
+  const { io, loaded } = buildContext(globals);
+  const c = loaded.config;
+  const domain = domainArg ?? defaultDomain(c);
+  if (!domain) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-check example.com --ip 192.0.2.10');
+  if (!DOMAIN_RE.test(domain)) throw usageError(`"${domain}" is not a domain name`, 'e.g. mailops dns-check example.com');
+  const ips = flags.ip ?? c.SENDING_IPS;
+  const badIp = ips.find((ip) => !isIP(ip));
+  if (badIp) throw usageError(`--ip ${badIp} is not an IP address`, 'e.g. --ip 192.0.2.10 --ip 2001:db8::10');
+  const resolver = flags.resolver ?? c.DNS_RESOLVER;
+  if (resolver) parseResolverAddress(resolver); // usage error before any lookup
+  const timeoutMs = flags.timeout ? Number(flags.timeout) * 1000 : 2000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout ${flags.timeout} is not a number of seconds`);
+  const ses = flags.ses ?? !!c.SES_REGION;
+  const report = await runDnsCheck({
+    domain,
+    ips,
+    selectors: flags.dkimSelector ?? c.DKIM_SELECTORS,
+    path: { ses, ...(ses && (flags.mailFrom ?? c.SES_MAIL_FROM) ? { sesMailFrom: flags.mailFrom ?? c.SES_MAIL_FROM } : {}) },
+    resolver,
+    timeoutMs,
+    probe: flags.probe ? {} : false,
+    warnAsError: flags.warnAsError ?? false,
+  });
+  if (io.json) io.outJson(report);
+  else if (io.stdout.isTTY) io.out(renderTable(report, io, io.verbosity !== 'quiet'));
+  else io.out(renderPlain(report));
+  for (const q of report.queryLog) io.debug(`${q.type} ${q.name}: ${q.status}${q.code ? ` ${q.code}` : ''} in ${q.ms} ms`);
+  const code = dnsCheckExitCode(report, flags.warnAsError ?? false);
+  if (code !== 0) {
+    // Problems also go to stderr, so a cron job with stdout discarded still mails them.
+    io.error(summaryLine(report));
+    for (const f of report.findings.filter((x) => x.severity === 'error' || (flags.warnAsError && (x.severity === 'warning' || x.severity === 'unknown')))) io.error(`${f.id}: ${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}`);
+  }
+  return code;
+}
