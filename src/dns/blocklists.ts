@@ -245,7 +245,7 @@ export async function checkBlocklists(ips: string[], domain: string | undefined,
 export function blocklistFindings(answers: BlocklistAnswer[]): Finding[] {
   const byName = new Map([...IP_BLOCKLISTS, ...DOMAIN_BLOCKLISTS].map((l) => [l.name, l]));
   const out = answers.map((a) =>
-    finding('blocklists', a.verdict === 'listed' ? 'listed' : a.verdict === 'unknown' ? 'unknown' : 'clean', a.severity, `${a.list}: ${a.subject} ${a.detail}`, {
+    finding('blocklists', a.verdict === 'listed' ? 'listed' : a.verdict === 'unknown' ? 'unknown' : 'clean', a.severity, `${a.list}: ${a.subject}${a.verdict === 'unknown' ? ' unknown —' : ''} ${a.detail}`, {
       subject: `${a.subject} ${a.zone}`,
       fix:
         a.verdict === 'listed'

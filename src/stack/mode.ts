@@ -1,13 +1,14 @@
 /**
  * Switching the whole system between test and prod. Plan purely (which .env keys change, secrets
  * masked; what is restarted), check prod is ready (credentials, a STARTTLS + auth login at the
- * submission server, SPF and DMARC published), then apply: .env atomically, Listmonk's SMTP settings
+ * submission server, and a deliverability audit of the domain without errors), then apply: .env atomically, Listmonk's SMTP settings
  * (they live in its database) through its settings API with exactly one block enabled, and the
  * services recreated. Any failure restores the previous .env and settings.
  */
-import { Resolver } from 'node:dns/promises';
 import nodemailer from 'nodemailer';
 import { SECRET_KEYS } from '../config/schema.js';
+import { runAudit } from '../dns/audit.js';
+import type { SendingPath } from '../dns/report.js';
 
 export type Mode = 'test' | 'prod';
 
@@ -64,7 +65,14 @@ export interface PreflightOptions {
   domain: string;
   resolver?: string | undefined;
   timeoutMs?: number;
+  /** What the DNS audit checks besides the domain: DKIM selectors, sending IPs, the SES path. */
+  selectors?: string[];
+  ips?: string[];
+  path?: SendingPath;
 }
+
+/** Areas whose errors (or unknown answers) mean authentication would fail from the first send. */
+const BLOCKING_AREAS = new Set(['spf', 'dkim', 'dmarc', 'alignment', 'mx', 'ptr']);
 
 /** What prod needs before the first real send; each finding says what is missing. */
 export async function preflightProd(o: PreflightOptions): Promise<PreflightFinding[]> {
@@ -93,22 +101,13 @@ export async function preflightProd(o: PreflightOptions): Promise<PreflightFindi
       t.close();
     }
   }
-  const resolver = new Resolver({ timeout: o.timeoutMs ?? 5000, tries: 2 });
-  if (o.resolver) {
-    const [host, port] = o.resolver.split(':');
-    resolver.setServers([port ? `${host}:${port}` : host!]);
-  }
-  const txt = async (name: string) => {
-    try {
-      return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
-    } catch {
-      return [];
-    }
-  };
-  const spf = (await txt(o.domain)).filter((t) => /^v=spf1(\s|$)/i.test(t));
-  findings.push({ check: 'spf', ok: spf.length === 1, detail: spf.length === 1 ? spf[0]! : spf.length ? `${spf.length} SPF records at ${o.domain}: publish exactly one` : `no SPF record at ${o.domain}: publish "v=spf1 include:amazonses.com ~all" (see mailops dns-records)` });
-  const dmarc = (await txt(`_dmarc.${o.domain}`)).filter((t) => /^v=DMARC1(\s*;|$)/i.test(t));
-  findings.push({ check: 'dmarc', ok: dmarc.length === 1, detail: dmarc.length === 1 ? dmarc[0]! : `no DMARC record at _dmarc.${o.domain}: publish "v=DMARC1; p=none; rua=mailto:dmarc@${o.domain}"` });
+  // The same audit as `mailops dns-check`: its errors — and unknowns in the authentication
+  // areas, which cannot be trusted to pass — block prod; blocklist listings with severity error too.
+  const audit = await runAudit({ domain: o.domain, ips: o.ips ?? [], selectors: o.selectors ?? ['dkim'], path: o.path ?? { ses: false }, resolver: o.resolver, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+  const blocking = audit.findings.filter((f) => (f.severity === 'error' && (BLOCKING_AREAS.has(f.area) || f.area === 'blocklists')) || (f.severity === 'unknown' && BLOCKING_AREAS.has(f.area)));
+  if (audit.resolverUnreachable) findings.push({ check: 'dns', ok: false, detail: `no DNS answer from ${audit.resolver}: cannot verify ${o.domain}` });
+  else if (!blocking.length) findings.push({ check: 'dns', ok: true, detail: `${o.domain}: no blocking problem in SPF, DKIM, DMARC, MX, PTR or blocklists (${audit.counts.warning} warnings: see mailops dns-check)` });
+  for (const f of audit.resolverUnreachable ? [] : blocking) findings.push({ check: f.id, ok: false, detail: `${f.message}${f.fix ? ` — fix: ${f.fix}` : ''}` });
   return findings;
 }
 

@@ -15,6 +15,7 @@ describe('mailops cron', () => {
     const block = cronBlock({ node: '/usr/bin/node', bin: '/opt/mailops/bin/mailops', envFile: '/srv/mo/.env', cwd: '/srv/mo', dataDir: '/srv/mo/data' });
     expect(block).toMatch(/^\*\/5 \* \* \* \* cd \/srv\/mo && \/usr\/bin\/node \/opt\/mailops\/bin\/mailops --env-file \/srv\/mo\/\.env --data-dir \/srv\/mo\/data ingest --imap --quiet >\/dev\/null$/m);
     expect(block).toMatch(/^15 0 \* \* \* .* rotate --quiet >\/dev\/null$/m);
+    expect(block).toMatch(/^0 6 \* \* \* .* dns-check --quiet >\/dev\/null$/m);
     expect(block).toMatch(/^30 6 \* \* \* .* reputation --quiet >\/dev\/null$/m);
     const once = withBlock('MAILTO=ops@x.com\n0 1 * * * backup\n', block);
     expect(withBlock(once, block)).toBe(once); // idempotent

@@ -24,6 +24,7 @@ export function cronBlock(o: CronOptions): string {
     `${BEGIN} (${o.dataDir}) — managed by mailops cron; edit with mailops cron --install/--uninstall`,
     `*/5 * * * * ${run('ingest --imap --quiet')}`,
     `15 0 * * * ${run('rotate --quiet')}`,
+    `0 6 * * * ${run('dns-check --quiet')}`,
     `30 6 * * * ${run('reputation --quiet')}`,
     END,
   ].join('\n');

@@ -16,6 +16,7 @@ import { runAudit } from '../../dns/audit.js';
 import { planRecords, type RecordsPlan } from '../../dns/records.js';
 import { createDnsClient } from '../../dns/resolver.js';
 import { startDnsServer, type DnsServer, type Zone } from '../../testing/dns-server.js';
+import { startMailcowDouble } from '../../testing/mailcow-double.js';
 import { runDnsRecords } from '../dns-records/run.js';
 import { renderPlain, renderTable } from './render.js';
 import { dnsCheckExitCode, runDnsCheck } from './run.js';
@@ -111,6 +112,25 @@ describe.skipIf(!haveOpenssl)('dns-records → publish → dns-check (real DNS a
     const fresh = await runDnsRecords({ domain: 'new.test', ips: ['127.0.0.1'], dmarcPolicy: 'none', spfAll: 'soft', mtaStsMode: 'testing', resolver: dns.server });
     expect(new Set(fresh.records.map((x) => x.state))).toEqual(new Set(['new']));
     expect(fresh.notes.join('\n')).toMatch(/DKIM: no key given/);
+  });
+
+  it("dns-records reads the DKIM key from Mailcow's API (contract double: Mailcow cannot run here), and says so when it cannot", async () => {
+    const mc = await startMailcowDouble([domain]);
+    try {
+      const der = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      mc.dkim[domain] = { pubkey: der, length: '2048', dkim_selector: 'mc2026' };
+      const r = await runDnsRecords({ domain, ips: ['127.0.0.1'], dmarcPolicy: 'none', spfAll: 'soft', mtaStsMode: 'testing', mailcow: { url: mc.url, apiKey: mc.apiKey }, resolver: dns.server });
+      expect(r.dkimSource).toBe('mailcow');
+      expect(r.records.find((x) => x.type === 'TXT' && x.name === `mc2026._domainkey.${domain}`)!.value).toBe(`v=DKIM1; k=rsa; p=${der}`);
+      expect(mc.calls).toContain(`GET /api/v1/get/dkim/${domain}`);
+      const none = await runDnsRecords({ domain: 'other.test', ips: ['127.0.0.1'], dmarcPolicy: 'none', spfAll: 'soft', mtaStsMode: 'none', mailcow: { url: mc.url, apiKey: mc.apiKey }, resolver: dns.server });
+      expect(none.dkimSource).toBe('none');
+      expect(none.notes[0]).toMatch(/Mailcow has no DKIM key for other\.test/);
+      const bad = await runDnsRecords({ domain, ips: ['127.0.0.1'], dmarcPolicy: 'none', spfAll: 'soft', mtaStsMode: 'none', mailcow: { url: mc.url, apiKey: 'wrong' }, resolver: dns.server });
+      expect(bad.notes[0]).toMatch(/Could not read the DKIM key from Mailcow: Mailcow refused the API key/);
+    } finally {
+      await mc.close();
+    }
   });
 
   it('a broken domain fails with exit 3, errors named by stable ids with fixes; a slow answer is unknown, never a crash', async () => {

@@ -30,10 +30,13 @@ export function renderTable(r: AuditReport, io: Pick<IO, 'paint'>, all = true): 
     const fs = r.findings.filter((f) => f.area === area && (all || (f.severity !== 'ok' && f.severity !== 'info')));
     if (!fs.length) continue;
     out.push(io.paint('bold', TITLE[area] ?? area));
+    let lastFix: string | undefined;
     for (const f of fs) {
       const [mark, style] = MARK[f.severity];
       out.push(`  ${io.paint(style, mark)} ${f.message}${f.severity !== 'ok' ? io.paint('dim', `  [${f.id}]`) : ''}`);
-      if (f.fix && f.severity !== 'ok') out.push(`      ${io.paint('dim', 'fix:')} ${f.fix}`);
+      // A fix shared by consecutive findings (every list unknown from one resolver) is said once.
+      if (f.fix && f.severity !== 'ok' && f.fix !== lastFix) out.push(`      ${io.paint('dim', 'fix:')} ${f.fix}`);
+      lastFix = f.fix;
     }
     out.push('');
   }

@@ -1,26 +1,37 @@
 /**
  * mailops mode against real components on loopback: an SMTP server that requires STARTTLS and
- * auth (smtp-server, self-signed certificate), a DNS server (dns2) serving the domain's TXT
- * records, and the Listmonk API double (Listmonk cannot run here) for its SMTP settings.
+ * auth (smtp-server, self-signed certificate), a DNS server (dns2) serving the domain's records
+ * for the preflight's deliverability audit, and the Listmonk API double (Listmonk cannot run here) for its SMTP settings.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import dns2 from 'dns2';
+import { generateKeyPairSync } from 'node:crypto';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envValues, readEnvDocument, serializeEnvDocument, setEnvValues, writeEnvFileAtomic } from '../../stack/env-file.js';
+import { startDnsServer, type DnsServer, type Zone } from '../../testing/dns-server.js';
 import { startListmonkDouble, type ListmonkDouble } from '../../testing/listmonk-double.js';
 import { runInit } from '../init/run.js';
 import { runMode } from './run.js';
 
 let smtp: SMTPServer;
 let smtpPort = 0;
-let dns: ReturnType<typeof dns2.createServer>;
-let dnsPort = 0;
-const txt: Record<string, string[]> = {};
+let dns: DnsServer;
+const dkimKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+// A domain ready for prod except for what each test changes with setTxt.
+const zone: Zone = {
+  'sourceww.com': { MX: [{ exchange: 'mail.sourceww.com', priority: 10 }] },
+  'mail.sourceww.com': { A: ['192.0.2.10'] },
+  'amazonses.com': { TXT: ['v=spf1 ip4:199.255.192.0/22 ~all'] },
+  'dkim._domainkey.sourceww.com': { TXT: [`v=DKIM1; k=rsa; p=${dkimKey}`] },
+};
+const setTxt = (name: string, values: string[] | undefined) => {
+  if (values) zone[name] = { ...zone[name], TXT: values };
+  else if (zone[name]) delete zone[name]!.TXT;
+};
 
 beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'mailops-mode-tls-'));
@@ -39,20 +50,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
   smtpPort = (smtp.server.address() as { port: number }).port;
-  const { Packet } = dns2;
-  dns = dns2.createServer({
-    udp: true,
-    handle: (request: { questions: Array<{ name: string; type: number }> }, send: (r: unknown) => void) => {
-      const response = Packet.createResponseFromRequest(request);
-      const q = request.questions[0]!;
-      for (const data of txt[q.name.toLowerCase()] ?? []) {
-        if (q.type === Packet.TYPE.TXT) response.answers.push({ name: q.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data });
-      }
-      send(response);
-    },
-  } as never);
-  await dns.listen({ udp: { port: 0, address: '127.0.0.1' } } as never);
-  dnsPort = (dns.addresses() as { udp: { port: number } }).udp.port;
+  dns = await startDnsServer(zone);
 });
 afterAll(async () => {
   await new Promise<void>((r) => smtp.close(() => r()));
@@ -78,7 +76,7 @@ function setup(lm: ListmonkDouble) {
       }),
     ),
   );
-  return { envFile, opts: { envFile, target: 'prod' as const, dryRun: false, yes: true, confirm: 'prod', force: false, resolver: `127.0.0.1:${dnsPort}` } };
+  return { envFile, opts: { envFile, target: 'prod' as const, dryRun: false, yes: true, confirm: 'prod', force: false, resolver: dns.server } };
 }
 
 describe('mailops mode', () => {
@@ -109,13 +107,13 @@ describe('mailops mode', () => {
       const { envFile, opts } = setup(lm);
       const before = readFileSync(envFile, 'utf8');
       await expect(runMode({ ...opts, confirm: undefined })).rejects.toMatchObject({ message: expect.stringMatching(/sends real mail/), hint: expect.stringMatching(/--confirm=prod/) });
-      txt['sourceww.com'] = ['v=spf1 include:amazonses.com ~all'];
-      delete txt['_dmarc.sourceww.com'];
-      await expect(runMode(opts)).rejects.toThrow(/prod is not ready:[\s\S]*dmarc: no DMARC record at _dmarc\.sourceww\.com/);
-      await expect(runMode({ ...opts, resolver: `127.0.0.1:${dnsPort}` }, {})).rejects.toMatchObject({ exitCode: 2 });
+      setTxt('sourceww.com', ['v=spf1 include:amazonses.com ~all']);
+      setTxt('_dmarc.sourceww.com', undefined);
+      await expect(runMode(opts)).rejects.toThrow(/prod is not ready:[\s\S]*dmarc\.missing: A DMARC record does not exist for sourceww\.com[\s\S]*fix: Publish/);
+      await expect(runMode({ ...opts, resolver: dns.server }, {})).rejects.toMatchObject({ exitCode: 2 });
       const wrongPass = setEnvValues(readEnvDocument(envFile), { PROD_SMTP_PASS: 'nope' });
       writeEnvFileAtomic(envFile, serializeEnvDocument(wrongPass), { backup: false });
-      txt['_dmarc.sourceww.com'] = ['v=DMARC1; p=none'];
+      setTxt('_dmarc.sourceww.com', ['v=DMARC1; p=none']);
       await expect(runMode(opts)).rejects.toThrow(/smtp-login: .*the login was refused/);
       writeFileSync(envFile, before);
       expect(lm.settings.smtp.filter((b) => b.enabled)).toHaveLength(1);
@@ -129,8 +127,8 @@ describe('mailops mode', () => {
     const lm = await startListmonkDouble('v6.2.0');
     try {
       const { envFile, opts } = setup(lm);
-      txt['sourceww.com'] = ['v=spf1 include:amazonses.com ~all'];
-      txt['_dmarc.sourceww.com'] = ['v=DMARC1; p=none; rua=mailto:dmarc@sourceww.com'];
+      setTxt('sourceww.com', ['v=spf1 include:amazonses.com ~all']);
+      setTxt('_dmarc.sourceww.com', ['v=DMARC1; p=none; rua=mailto:dmarc@sourceww.com']);
       const before = readFileSync(envFile, 'utf8');
       // A double of the docker executable (no engine can run here) records what mode runs.
       const docker = path.join(path.dirname(envFile), 'docker');
@@ -163,8 +161,8 @@ describe('mailops mode', () => {
     const lm = await startListmonkDouble('v6.2.0');
     try {
       const { envFile, opts } = setup(lm);
-      txt['sourceww.com'] = ['v=spf1 include:amazonses.com ~all'];
-      txt['_dmarc.sourceww.com'] = ['v=DMARC1; p=none'];
+      setTxt('sourceww.com', ['v=spf1 include:amazonses.com ~all']);
+      setTxt('_dmarc.sourceww.com', ['v=DMARC1; p=none']);
       const before = readFileSync(envFile, 'utf8');
       lm.failNextSettingsPut = 1;
       await expect(runMode(opts)).rejects.toThrow(/switching to prod failed[\s\S]*HTTP 500/);

@@ -44,6 +44,9 @@ async function listmonkApi(base: string, user: string, token: string, method: st
   return json.data;
 }
 
+/** A comma list from a raw .env value (the values are validated when the commands that own them load). */
+const list = (v: string | undefined, fallback: string[]) => (v ? v.split(/[,\s]+/).filter(Boolean) : fallback);
+
 export async function runMode(o: ModeOptions, deps: ModeDeps = {}): Promise<ModeResult> {
   let doc;
   try {
@@ -72,7 +75,10 @@ export async function runMode(o: ModeOptions, deps: ModeDeps = {}): Promise<Mode
     result.preflight = await preflightProd({
       smtp: { host: plan.updates.SMTP_HOST!, port: Number(plan.updates.SMTP_PORT), user: plan.updates.SMTP_USER!, pass: plan.updates.SMTP_PASS!, tlsInsecure: /^(1|true|yes)$/i.test(values.SMTP_TLS_INSECURE ?? '') },
       domain,
-      resolver: o.resolver,
+      resolver: o.resolver ?? (values.DNS_RESOLVER || undefined),
+      selectors: list(values.DKIM_SELECTORS, ['dkim']),
+      ips: list(values.SENDING_IPS, []),
+      path: { ses: !!values.SES_REGION, ...(values.SES_MAIL_FROM ? { sesMailFrom: values.SES_MAIL_FROM } : {}) },
     });
     const failed = result.preflight.filter((f) => !f.ok);
     if (failed.length && !o.force) {
