@@ -5,6 +5,7 @@
  * TXT strings longer than 255 octets are split, as a real server would store them; a TXT given as
  * an array is served as exactly those character-strings. CNAMEs inside the zone are followed.
  */
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import dns2 from 'dns2';
 
 export type Zone = Record<string, { A?: string[]; AAAA?: string[]; TXT?: Array<string | string[]>; MX?: Array<{ exchange: string; priority: number }>; CNAME?: string; PTR?: string[] }>;
@@ -64,18 +65,29 @@ export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
     if (state.delayMs) setTimeout(() => send(response), state.delayMs);
     else send(response);
   };
-  const server = dns2.createServer({ udp: true, tcp: true, handle } as never) as unknown as { listen(o: unknown): Promise<void>; addresses(): { udp: { port: number } }; close(): Promise<void> };
-  // UDP and TCP on the same port: find one free for both.
+  type Server = { listen(o: unknown): Promise<void>; close(): Promise<void>; on(e: 'error', f: (err: Error) => void): void };
+  // UDP and TCP on the same port. A port the kernel just gave TCP is usually free for UDP too;
+  // when either bind fails (dns2 reports it as an 'error' event), start again on a new port.
   for (let attempt = 0; ; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
+    const server = dns2.createServer({ udp: true, tcp: true, handle } as never) as unknown as Server;
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createNetServer().once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
     try {
-      await server.listen({ udp: { port, address: '127.0.0.1' }, tcp: { port, address: '127.0.0.1' } });
+      await new Promise<void>((resolve, reject) => {
+        server.on('error', reject);
+        server.listen({ udp: { port, address: '127.0.0.1' }, tcp: { port, address: '127.0.0.1' } }).then(resolve, reject);
+      });
       state.server = `127.0.0.1:${port}`;
-      break;
+      state.close = () => server.close();
+      return state;
     } catch (err) {
+      await server.close().catch(() => undefined);
       if (attempt > 20) throw err;
     }
   }
-  state.close = () => server.close();
-  return state;
 }
