@@ -35,10 +35,6 @@ function zone(domain, keys) {
     '11.100.51.198.in-addr.arpa': { PTR: [`mx2.${domain}`] },
   };
   keys.forEach((k, i) => (z[`s${i + 1}._domainkey.${domain}`] = { TXT: [`v=DKIM1; k=rsa; p=${k}`] }));
-  for (const l of ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org', 'psbl.surriel.com', 'bl.mailspike.net', 'dnsbl-1.uceprotect.net']) z[`2.0.0.127.${l}`] = { A: ['127.0.0.2'] };
-  z['dbltest.com.dbl.spamhaus.org'] = { A: ['127.0.1.2'] };
-  z['test.surbl.org.multi.surbl.org'] = { A: ['127.0.0.254'] };
-  z['test.uribl.com.multi.uribl.com'] = { A: ['127.0.0.14'] };
   return { z, ips };
 }
 
@@ -61,7 +57,9 @@ export async function benchDns({ log, tmp = os.tmpdir(), delayMs = 50, runs = 5 
   const { createDnsClient } = await dist('dns/resolver.js');
   const domain = 'bench-example.com';
   const keys = [1024, 2048].map((b) => generateKeyPairSync('rsa', { modulusLength: b }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));
-  const { z, ips } = zone(domain, keys);
+  const { blocklistTestZone } = await dist('dns/blocklists.js');
+  const { z: own, ips } = zone(domain, keys);
+  const z = { ...own, ...blocklistTestZone() };
   const dns = await startDnsServer(z);
   fs.mkdirSync(tmp, { recursive: true });
   const web = await policyServer(tmp, domain);

@@ -2,6 +2,7 @@
 // mailops benchmarks.
 //
 //   npm run bench                      # all benchmarks (ingest, startup)
+//   npm run bench -- dns               # the dns-check audit against a delayed loopback DNS server
 //   npm run bench -- ingest            # one of them
 //   npm run bench -- ingest --n 10000,50000 --out bench-results.json
 //

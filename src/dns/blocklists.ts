@@ -30,6 +30,8 @@ export interface Blocklist {
   /** Query that must be listed, and one that must not (RFC 5782 §5). */
   testListed: string;
   testClean: string;
+  /** What the list documents as the answer for testListed (for a loopback test zone). */
+  testAnswer: string;
   /** Decode one answer; undefined for codes outside the documented set (list unusable). */
   decode(code: string): Decoded | 'refused' | undefined;
   removal: string;
@@ -45,6 +47,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     ipv6: true,
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     decode: (c) => {
       if (spamhausError(c)) return 'refused';
       const last = Number(c.split('.')[3]);
@@ -64,6 +67,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     kind: 'ip',
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     decode: (c) => (c === '127.0.0.2' ? { meaning: 'reported as a spam source', severity: 'warning' } : undefined),
     removal: 'https://www.spamcop.net/bl.shtml (entries expire 24 h after the last report)',
   },
@@ -73,6 +77,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     kind: 'ip',
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     decode: (c) => (c === '127.0.0.2' ? { meaning: 'poor reputation', severity: 'warning' } : undefined),
     removal: 'https://www.barracudacentral.org/rbl/removal-request',
   },
@@ -82,6 +87,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     kind: 'ip',
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     decode: (c) => (c === '127.0.0.2' ? { meaning: 'mail seen at spam traps', severity: 'warning' } : undefined),
     removal: 'https://psbl.org/ (self-service removal)',
   },
@@ -91,6 +97,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     kind: 'ip',
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     decode: (c) => {
       if (c === '127.0.0.2') return { meaning: 'listed', severity: 'warning' };
       if (c === '127.0.0.10') return { meaning: 'worst reputation', severity: 'warning' };
@@ -107,6 +114,7 @@ export const IP_BLOCKLISTS: Blocklist[] = [
     kind: 'ip',
     testListed: '127.0.0.2',
     testClean: '127.0.0.1',
+    testAnswer: '127.0.0.2',
     // Level 1 lists single IPs; levels 2 and 3 list whole ranges and networks and are not actionable.
     decode: (c) => (c === '127.0.0.2' ? { meaning: 'listed (level 1, expires after 7 days without spam)', severity: 'info' } : undefined),
     removal: 'https://www.uceprotect.net/en/rblcheck.php',
@@ -120,6 +128,7 @@ export const DOMAIN_BLOCKLISTS: Blocklist[] = [
     kind: 'domain',
     testListed: 'dbltest.com',
     testClean: 'invalid',
+    testAnswer: '127.0.1.2',
     decode: (c) => {
       if (spamhausError(c) || c === '127.0.1.255') return 'refused';
       const m = /^127\.0\.1\.(\d+)$/.exec(c);
@@ -146,6 +155,7 @@ export const DOMAIN_BLOCKLISTS: Blocklist[] = [
     kind: 'domain',
     testListed: 'test.surbl.org',
     testClean: 'invalid',
+    testAnswer: '127.0.0.254',
     decode: (c) => {
       const m = /^127\.0\.0\.(\d+)$/.exec(c);
       if (!m) return undefined;
@@ -173,6 +183,7 @@ export const DOMAIN_BLOCKLISTS: Blocklist[] = [
     kind: 'domain',
     testListed: 'test.uribl.com',
     testClean: 'invalid',
+    testAnswer: '127.0.0.14',
     decode: (c) => {
       const m = /^127\.0\.0\.(\d+)$/.exec(c);
       if (!m) return undefined;
@@ -240,6 +251,13 @@ export async function checkBlocklists(ips: string[], domain: string | undefined,
     ...ips.flatMap((ip) => IP_BLOCKLISTS.map((l) => lookupBlocklist(ip, l, dns))),
     ...(domain ? DOMAIN_BLOCKLISTS.map((l) => lookupBlocklist(domain, l, dns)) : []),
   ]);
+}
+
+/** A zone answering every list's listed test entry as documented (RFC 5782 §5), for tests and benchmarks. */
+export function blocklistTestZone(): Record<string, { A: string[] }> {
+  return Object.fromEntries(
+    [...IP_BLOCKLISTS, ...DOMAIN_BLOCKLISTS].map((l) => [`${l.kind === 'ip' ? reverseIp(l.testListed) : l.testListed}.${l.zone}`, { A: [l.testAnswer] }]),
+  );
 }
 
 export function blocklistFindings(answers: BlocklistAnswer[]): Finding[] {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../dns/audit.js';
+import { blocklistTestZone } from '../../dns/blocklists.js';
 import { planRecords, type RecordsPlan } from '../../dns/records.js';
 import { createDnsClient } from '../../dns/resolver.js';
 import { startDnsServer, type DnsServer, type Zone } from '../../testing/dns-server.js';
@@ -39,12 +40,7 @@ function zoneOf(plan: RecordsPlan): Zone {
 }
 
 // Blocklist test points, so every list is usable from the loopback resolver.
-const listTestPoints: Zone = Object.fromEntries([
-  ...['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org', 'psbl.surriel.com', 'bl.mailspike.net', 'dnsbl-1.uceprotect.net'].map((z) => [`2.0.0.127.${z}`, { A: ['127.0.0.2'] }]),
-  ['dbltest.com.dbl.spamhaus.org', { A: ['127.0.1.2'] }],
-  ['test.surbl.org.multi.surbl.org', { A: ['127.0.0.254'] }],
-  ['test.uribl.com.multi.uribl.com', { A: ['127.0.0.14'] }],
-]);
+const listTestPoints: Zone = blocklistTestZone();
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!haveOpenssl) console.warn('[skip] dns-check end-to-end tests: the openssl command is not installed');
