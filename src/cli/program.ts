@@ -110,7 +110,7 @@ Examples:
     .option('--no-ses', 'production mail leaves from Mailcow directly')
     .option('--mail-from <subdomain>', 'SES custom MAIL FROM subdomain (default: SES_MAIL_FROM)')
     .option('--probe', 'also connect to each MX host on port 25 and check STARTTLS and its certificate')
-    .option('--timeout <seconds>', 'per-query timeout (each query is tried up to 3 times)', '2')
+    .option('--timeout <seconds>', 'first-try timeout per query; a query is retried once and given up after 3× this', '2')
     .option('--warn-as-error', 'exit 3 on warnings and unknown answers too')
     .addHelpText('after', `
 Examples:

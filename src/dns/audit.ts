@@ -43,7 +43,7 @@ export interface AuditReport {
   queries: number;
   /** Each query with its status and latency, in the order answers arrived. */
   queryLog: QueryRecord[];
-  /** Every query failed to reach the resolver: the audit says nothing about the domain. */
+  /** Every query failed (no answer, REFUSED, SERVFAIL): the audit says nothing about the domain. */
   resolverUnreachable: boolean;
   counts: Record<Severity, number>;
   findings: Finding[];
@@ -84,7 +84,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
 
   const dkimUnknown = dkim.findings.some((f) => f.severity === 'unknown');
   const dkimAligned = dkim.facts.selectors.some((s) => s.found && !s.revoked && (s.keyType === 'ed25519' || (s.bits ?? 0) >= 1024)) ? true : dkimUnknown ? 'unknown' : false;
-  const alignment = checkAlignment(ctx, dmarc.facts, { dkimAligned });
+  const alignment = checkAlignment(ctx, dmarc.facts, { dkimAligned, spfPasses: spfPasses(spf.findings, o.path) });
   const probeF = probe ? probeFindings(probe, sts.facts.policy?.mode === 'enforce') : [];
   const findings: Finding[] = [
     ...spf.findings,
@@ -100,7 +100,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     ...blocklistFindings(bl),
   ];
   findings.push(...bulkSenderSummary(findings, { ips: o.ips, probed: !!probe, dkimAligned, dmarcFound: dmarc.facts.found }));
-  const resolverUnreachable = dns.queries.length > 0 && dns.queries.every((q) => q.status === 'error' && (q.code === 'ECONNREFUSED' || q.code === 'ETIMEOUT'));
+  // Not one question answered — timeouts, REFUSED, SERVFAIL alike: the resolver, not the domain, is
+  // the problem (blocklist zones alone would answer a working resolver).
+  const resolverUnreachable = dns.queries.length > 0 && dns.queries.every((q) => q.status === 'error');
   const counts: Record<Severity, number> = { error: 0, unknown: 0, warning: 0, info: 0, ok: 0 };
   for (const f of findings) counts[f.severity]++;
   return {
@@ -119,6 +121,18 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   };
 }
 
+/** Findings that mean SPF evaluation of the envelope domain ends in permerror, none or a non-pass. */
+const SPF_BREAKING = new Set(['spf.missing', 'spf.nxdomain', 'spf.multiple', 'spf.syntax', 'spf.lookups', 'spf.void-lookups', 'spf.loop', 'spf.include-target', 'spf.redirect-target', 'spf.mx-limit', 'spf.ip', 'spf.include-all']);
+
+/** Whether SPF can pass for the envelope domain of the sending path: the domain, or the SES MAIL FROM. */
+export function spfPasses(spf: Finding[], path: SendingPath): boolean | 'unknown' {
+  const relevant = path.ses ? spf.filter((f) => f.id.startsWith('spf.ses-mail-from')) : spf.filter((f) => !f.id.startsWith('spf.ses'));
+  if (path.ses && !path.sesMailFrom) return true; // alignment is decided by the path, not by records
+  if (relevant.some((f) => f.severity === 'error' && (path.ses || SPF_BREAKING.has(f.id)))) return false;
+  if (relevant.some((f) => f.severity === 'unknown')) return 'unknown';
+  return true;
+}
+
 /**
  * Gmail, Yahoo and Microsoft sender requirements (2024–2025), read off the other findings. The
  * bulk rules start at about 5,000 messages a day to one provider; the all-sender rules apply to everyone.
@@ -134,7 +148,8 @@ export function bulkSenderSummary(fs: Finding[], o: { ips: string[]; probed: boo
   const dmarc = o.dmarcFound === true && !inArea('dmarc').some((f) => f.severity === 'error') ? 'met' : o.dmarcFound === 'unknown' ? 'unknown' : 'unmet';
   const aligned = inArea('alignment').some((f) => f.severity === 'error' || f.severity === 'warning') ? 'unmet' : state('alignment');
   const ptr = o.ips.length ? state('ptr') : 'unchecked';
-  const tls = o.probed ? (fs.some((f) => f.id === 'mx.starttls' && f.severity !== 'ok') ? 'unmet' : 'met') : 'unchecked';
+  const probes = fs.filter((f) => f.id === 'mx.starttls');
+  const tls = !o.probed ? 'unchecked' : probes.some((f) => f.severity === 'error' || f.severity === 'warning') ? 'unmet' : probes.some((f) => f.severity === 'unknown') ? 'unknown' : 'met';
   const line = (id: string, who: string, parts: Array<[string, string]>): Finding => {
     const unmet = parts.filter(([, s]) => s === 'unmet').map(([n]) => n);
     const unknown = parts.filter(([, s]) => s === 'unknown').map(([n]) => n);

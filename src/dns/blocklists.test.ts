@@ -91,7 +91,7 @@ describe('DNSBL sanity vectors (real DNS server on loopback)', () => {
     expect(reverseIp('not-an-ip')).toBeUndefined();
     const c = client();
     const answers = await checkBlocklists(['2001:db8::1'], undefined, c);
-    expect(answers.find((a) => a.list === 'SpamCop')).toMatchObject({ verdict: 'not-listed', detail: 'IPv4-only list' });
+    expect(answers.find((a) => a.list === 'SpamCop')).toMatchObject({ verdict: 'skipped', severity: 'info' });
     expect(c.queries.some((q) => q.name.includes('.8.b.d.0.1.0.0.2.zen.spamhaus.org'))).toBe(true);
     expect(c.queries.some((q) => q.name.includes('8.b.d.0.1.0.0.2.bl.spamcop.net'))).toBe(false);
   });

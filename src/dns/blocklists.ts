@@ -13,7 +13,7 @@ import { describeLookupError, reverseIp } from './resolver.js';
 
 export { reverseIp };
 
-export type BlocklistVerdict = 'listed' | 'not-listed' | 'unknown';
+export type BlocklistVerdict = 'listed' | 'not-listed' | 'unknown' | 'skipped';
 
 export interface Decoded {
   /** What the answer means, in the list's words. */
@@ -231,7 +231,7 @@ export async function lookupBlocklist(subject: string, list: Blocklist, dns: Dns
   const unknown = (detail: string): BlocklistAnswer => ({ ...base, verdict: 'unknown', codes: [], severity: 'unknown', detail });
   const name = list.kind === 'ip' ? reverseIp(subject) : subject.toLowerCase().replace(/\.$/, '');
   if (!name) return unknown(`${subject} is not an IP address`);
-  if (list.kind === 'ip' && isIP(subject) === 6 && !list.ipv6) return { ...base, verdict: 'not-listed', codes: [], severity: 'ok', detail: 'IPv4-only list' };
+  if (list.kind === 'ip' && isIP(subject) === 6 && !list.ipv6) return { ...base, verdict: 'skipped', codes: [], severity: 'info', detail: 'not asked: the list covers IPv4 only' };
   const [answer, problem] = await Promise.all([dns.a(`${name}.${list.zone}`), usable(list, dns)]);
   if (answer.status === 'error') return unknown(describeLookupError(answer.code));
   const codes = codesOf(answer);
@@ -263,7 +263,7 @@ export function blocklistTestZone(): Record<string, { A: string[] }> {
 export function blocklistFindings(answers: BlocklistAnswer[]): Finding[] {
   const byName = new Map([...IP_BLOCKLISTS, ...DOMAIN_BLOCKLISTS].map((l) => [l.name, l]));
   const out = answers.map((a) =>
-    finding('blocklists', a.verdict === 'listed' ? 'listed' : a.verdict === 'unknown' ? 'unknown' : 'clean', a.severity, `${a.list}: ${a.subject}${a.verdict === 'unknown' ? ' unknown —' : ''} ${a.detail}`, {
+    finding('blocklists', a.verdict === 'listed' ? 'listed' : a.verdict === 'unknown' ? 'unknown' : a.verdict === 'skipped' ? 'skipped' : 'clean', a.severity, `${a.list}: ${a.subject}${a.verdict === 'unknown' ? ' unknown —' : ''} ${a.detail}`, {
       subject: `${a.subject} ${a.zone}`,
       fix:
         a.verdict === 'listed'

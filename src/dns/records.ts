@@ -66,7 +66,6 @@ export function dkimRecordValue(key: string): string {
 }
 
 const mailto = (s: string) => (/^mailto:/i.test(s) ? s : `mailto:${s}`);
-const orgOf = (d: string) => d.toLowerCase().split('.').slice(-2).join('.');
 
 export function planRecords(o: RecordsOptions): RecordsPlan {
   const d = o.domain.toLowerCase().replace(/\.$/, '');
@@ -114,7 +113,8 @@ export function planRecords(o: RecordsOptions): RecordsPlan {
   add(`_dmarc.${d}`, 'TXT', dmarc, 'DMARC: policy and aggregate reports');
   for (const uri of [...rua, ...ruf]) {
     const host = uri.replace(/^mailto:/i, '').split('@')[1]?.split('!')[0]?.toLowerCase();
-    if (host && orgOf(host) !== orgOf(d)) elsewhere.push({ what: `authorization for ${host} to receive DMARC reports about ${d}`, where: `${d}._report._dmarc.${host} (TXT, in ${host}'s zone)`, value: 'v=DMARC1' });
+    // Reports to the domain or a name under it need no authorization; anywhere else may (RFC 9990 §4).
+    if (host && host !== d && !host.endsWith(`.${d}`)) elsewhere.push({ what: `authorization for ${host} to receive DMARC reports about ${d}`, where: `${d}._report._dmarc.${host} (TXT, in ${host}'s zone)`, value: 'v=DMARC1' });
   }
   const next = { none: 'quarantine', quarantine: 'reject', reject: undefined }[o.dmarcPolicy];
   notes.push(

@@ -46,7 +46,9 @@ export interface DnsClient {
 export interface DnsClientOptions {
   /** host[:port] of the resolver to ask; the system's resolvers when absent. */
   server?: string | undefined;
+  /** First try's timeout; default 2000 ms. */
   timeoutMs?: number;
+  /** Tries per query (c-ares doubles the timeout each time); default 2, so a query gives up after 3× the timeout. */
   tries?: number;
 }
 
@@ -67,7 +69,11 @@ export function parseResolverAddress(spec: string): string {
 }
 
 export function createDnsClient(o: DnsClientOptions = {}): DnsClient {
-  const resolver = new Resolver({ timeout: o.timeoutMs ?? 1500, tries: o.tries ?? 3 });
+  const timeoutMs = o.timeoutMs ?? 2000;
+  const tries = o.tries ?? 2;
+  // c-ares doubles the timeout on each retry: t, 2t, 4t… A query is abandoned once those are spent.
+  const deadlineMs = timeoutMs * (2 ** tries - 1) + 250;
+  const resolver = new Resolver({ timeout: timeoutMs, tries });
   if (o.server) resolver.setServers([parseResolverAddress(o.server)]);
   const cache = new Map<string, Promise<Lookup<unknown>>>();
   const queries: QueryRecord[] = [];
@@ -76,7 +82,12 @@ export function createDnsClient(o: DnsClientOptions = {}): DnsClient {
     let p = cache.get(key) as Promise<Lookup<T>> | undefined;
     if (!p) {
       const t0 = performance.now();
-      p = fn().then(
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('deadline'), { code: 'ETIMEOUT' })), deadlineMs);
+        timer.unref();
+      });
+      p = Promise.race([fn(), deadline]).finally(() => clearTimeout(timer)).then(
         (records): Lookup<T> => (records.length ? { status: 'ok', records } : { status: 'nodata' }),
         (err: NodeJS.ErrnoException): Lookup<T> => {
           const code = err.code ?? 'EUNKNOWN';

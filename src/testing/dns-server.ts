@@ -19,19 +19,22 @@ export interface DnsServer {
   silent: Set<string>;
   /** Names answered with SERVFAIL. */
   servfail: Set<string>;
+  /** When set, every query is answered with this RCODE (5 REFUSED, 2 SERVFAIL): a resolver that serves nobody. */
+  rcodeAll: number | undefined;
   close(): Promise<void>;
 }
 
 export async function startDnsServer(zone: Zone = {}): Promise<DnsServer> {
   const { Packet } = dns2;
-  const state: DnsServer = { server: '', zone, delayMs: 0, silent: new Set(), servfail: new Set(), close: async () => undefined };
+  const state: DnsServer = { server: '', zone, delayMs: 0, silent: new Set(), servfail: new Set(), rcodeAll: undefined, close: async () => undefined };
   const handle = (request: { questions: Array<{ name: string; type: number }> }, send: (r: unknown) => void) => {
     const q = request.questions[0]!;
     const name = q.name.toLowerCase().replace(/\.$/, '');
     if (state.silent.has(name)) return;
     const response = Packet.createResponseFromRequest(request as never) as { header: { aa: number; rcode: number }; answers: unknown[] };
     response.header.aa = 1;
-    if (state.servfail.has(name)) response.header.rcode = 2;
+    if (state.rcodeAll !== undefined) response.header.rcode = state.rcodeAll;
+    else if (state.servfail.has(name)) response.header.rcode = 2;
     else if (!state.zone[name]) response.header.rcode = 3;
     else {
       // Follow CNAMEs inside the zone, as an authoritative server does, answering the chain.

@@ -3,6 +3,7 @@ import { buildContext, type GlobalFlags } from '../../cli/context.js';
 import { usageError } from '../../errors.js';
 import { parseResolverAddress } from '../../dns/resolver.js';
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { renderPlain, renderTable, summaryLine } from './render.js';
 import { dnsCheckExitCode, runDnsCheck } from './run.js';
 
@@ -21,17 +22,35 @@ export function defaultDomain(c: { FROM_EMAIL?: string | undefined; REPLY_DOMAIN
   return c.FROM_EMAIL?.split('@')[1]?.toLowerCase() ?? c.REPLY_DOMAIN?.toLowerCase();
 }
 
-export const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i;
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+
+/** A domain as DNS asks it: IDNA (punycode), lower case, no trailing dot; a usage error otherwise. */
+export function normalizeDomain(input: string, example: string): string {
+  const ascii = domainToASCII(input.trim().replace(/\.$/, ''));
+  if (!ascii || !DOMAIN_RE.test(ascii)) throw usageError(`"${input}" is not a domain name`, example);
+  return ascii;
+}
+
+/** An IP as the lookups need it: IPv4-mapped IPv6 becomes IPv4; zone ids and non-IPs are usage errors. */
+export function normalizeIp(input: string): string {
+  const ip = input.trim();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped && isIP(mapped[1]!) === 4) return mapped[1]!;
+  if (!isIP(ip) || ip.includes('%')) throw usageError(`--ip ${input} is not a public IP address`, 'e.g. --ip 192.0.2.10 --ip 2001:db8::10');
+  return ip.toLowerCase();
+}
+
+const SELECTOR_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
 
 export async function dnsCheckCommand(domainArg: string | undefined, flags: DnsCheckFlags, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
   const c = loaded.config;
-  const domain = domainArg ?? defaultDomain(c);
-  if (!domain) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-check example.com --ip 192.0.2.10');
-  if (!DOMAIN_RE.test(domain)) throw usageError(`"${domain}" is not a domain name`, 'e.g. mailops dns-check example.com');
-  const ips = flags.ip ?? c.SENDING_IPS;
-  const badIp = ips.find((ip) => !isIP(ip));
-  if (badIp) throw usageError(`--ip ${badIp} is not an IP address`, 'e.g. --ip 192.0.2.10 --ip 2001:db8::10');
+  const given = domainArg ?? defaultDomain(c);
+  if (!given) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-check example.com --ip 192.0.2.10');
+  const domain = normalizeDomain(given, 'e.g. mailops dns-check example.com');
+  const ips = [...new Set((flags.ip ?? c.SENDING_IPS).map(normalizeIp))];
+  const badSelector = flags.dkimSelector?.find((x) => !SELECTOR_RE.test(x));
+  if (badSelector) throw usageError(`--dkim-selector "${badSelector}" is not a DKIM selector`, 'e.g. --dkim-selector dkim');
   const resolver = flags.resolver ?? c.DNS_RESOLVER;
   if (resolver) parseResolverAddress(resolver); // usage error before any lookup
   const timeoutMs = flags.timeout ? Number(flags.timeout) * 1000 : 2000;

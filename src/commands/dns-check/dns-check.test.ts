@@ -20,6 +20,7 @@ import { startDnsServer, type DnsServer, type Zone } from '../../testing/dns-ser
 import { startMailcowDouble } from '../../testing/mailcow-double.js';
 import { runDnsRecords } from '../dns-records/run.js';
 import { renderPlain, renderTable } from './render.js';
+import { normalizeDomain, normalizeIp } from './command.js';
 import { dnsCheckExitCode, runDnsCheck } from './run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -44,6 +45,19 @@ const listTestPoints: Zone = blocklistTestZone();
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 if (!haveOpenssl) console.warn('[skip] dns-check end-to-end tests: the openssl command is not installed');
+
+describe('dns-check input', () => {
+  it('takes IDN domains as punycode, strips a trailing dot, and refuses what DNS cannot ask', () => {
+    expect(normalizeDomain('Bücher.Example.', 'e.g.')).toBe('xn--bcher-kva.example');
+    expect(normalizeDomain('example.xn--p1ai', 'e.g.')).toBe('example.xn--p1ai');
+    expect(() => normalizeDomain('not a domain', 'e.g.')).toThrow(/is not a domain name/);
+    expect(() => normalizeDomain('localhost', 'e.g.')).toThrow(/is not a domain name/);
+    expect(normalizeIp('::FFFF:192.0.2.1')).toBe('192.0.2.1');
+    expect(normalizeIp('2001:DB8::10')).toBe('2001:db8::10');
+    expect(() => normalizeIp('fe80::1%eth0')).toThrow(/not a public IP address/);
+    expect(() => normalizeIp('mail.example.com')).toThrow(/not a public IP address/);
+  });
+});
 
 describe.skipIf(!haveOpenssl)('dns-records → publish → dns-check (real DNS and HTTPS servers on loopback)', () => {
   let dns: DnsServer;
@@ -134,6 +148,9 @@ describe.skipIf(!haveOpenssl)('dns-records → publish → dns-check (real DNS a
     expect(dnsCheckExitCode(r, false)).toBe(3);
     const ids = r.findings.filter((f) => f.severity === 'error').map((f) => f.id);
     expect(ids).toEqual(expect.arrayContaining(['spf.multiple', 'dmarc.missing', 'mx.null-mx']));
+    // SPF is permerror, so it cannot carry DMARC alignment either.
+    expect(r.findings.find((f) => f.id === 'alignment.spf')?.severity).toBe('warning');
+    expect(r.findings.find((f) => f.id === 'bulk-senders.bulk')?.message).toMatch(/not met: .*From aligned/);
     for (const f of r.findings.filter((x) => x.severity === 'error')) expect(f.fix, f.id).toBeTruthy();
     dns.silent.add(`_dmarc.${domain}`);
     try {
@@ -143,6 +160,17 @@ describe.skipIf(!haveOpenssl)('dns-records → publish → dns-check (real DNS a
       expect(dnsCheckExitCode(slow, true)).toBe(3);
     } finally {
       dns.silent.clear();
+    }
+  });
+
+  it('a resolver that answers every query REFUSED (or SERVFAIL) is unusable: exit 5, not a clean report', async () => {
+    for (const rcode of [5, 2]) {
+      dns.rcodeAll = rcode;
+      try {
+        await expect(runDnsCheck(options())).rejects.toMatchObject({ exitCode: 5, message: expect.stringMatching(rcode === 5 ? /EREFUSED/ : /ESERVFAIL/) });
+      } finally {
+        dns.rcodeAll = undefined;
+      }
     }
   });
 

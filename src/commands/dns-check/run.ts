@@ -10,9 +10,10 @@ export type DnsCheckOptions = Omit<AuditOptions, 'dns'> & { warnAsError: boolean
 export async function runDnsCheck(o: DnsCheckOptions, deps: Pick<AuditOptions, 'dns'> = {}): Promise<AuditReport> {
   const report = await runAudit({ ...o, ...deps });
   if (report.resolverUnreachable) {
-    throw new MailopsError('resolver-unreachable', `no DNS answer from ${report.resolver}: every one of ${report.queries} queries failed`, {
+    const codes = [...new Set(report.queryLog.map((q) => q.code ?? q.status))].join(', ');
+    throw new MailopsError('resolver-unreachable', `no DNS answer from ${report.resolver}: every one of ${report.queries} queries failed (${codes})`, {
       exitCode: ExitCode.unavailable,
-      hint: report.resolver === 'system' ? 'Check the network and /etc/resolv.conf, or name a resolver with --resolver.' : `Check that a DNS server listens at ${report.resolver}, or drop --resolver to use the system's.`,
+      hint: report.resolver === 'system' ? 'Check the network and /etc/resolv.conf, or name a resolver with --resolver.' : `Check that a recursive DNS server at ${report.resolver} answers this host (REFUSED means it does not serve you), or drop --resolver to use the system's.`,
     });
   }
   return report;

@@ -1,12 +1,11 @@
 /** Flags → options for `mailops dns-records`; prints a table with the change state, then the zone snippet. */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { buildContext, type GlobalFlags } from '../../cli/context.js';
 import { usageError } from '../../errors.js';
 import { zoneSnippet } from '../../dns/records.js';
 import { parseResolverAddress } from '../../dns/resolver.js';
 import { SES_REGION } from '../../stack/ses.js';
-import { defaultDomain, DOMAIN_RE } from '../dns-check/command.js';
+import { defaultDomain, normalizeDomain, normalizeIp } from '../dns-check/command.js';
 import { runDnsRecords, type DnsRecordsResult } from './run.js';
 
 export interface DnsRecordsFlags {
@@ -47,12 +46,11 @@ function table(r: DnsRecordsResult): string {
 export async function dnsRecordsCommand(domainArg: string | undefined, flags: DnsRecordsFlags, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
   const c = loaded.config;
-  const domain = domainArg ?? defaultDomain(c);
-  if (!domain || !DOMAIN_RE.test(domain)) throw usageError(domain ? `"${domain}" is not a domain name` : 'which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-records example.com --ip 192.0.2.10');
-  const ips = flags.ip ?? c.SENDING_IPS;
+  const given = domainArg ?? defaultDomain(c);
+  if (!given) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-records example.com --ip 192.0.2.10');
+  const domain = normalizeDomain(given, 'e.g. mailops dns-records example.com --ip 192.0.2.10');
+  const ips = [...new Set((flags.ip ?? c.SENDING_IPS).map(normalizeIp))];
   if (!ips.length) throw usageError("give the Mailcow server's public IP with --ip (or set SENDING_IPS)", 'e.g. mailops dns-records example.com --ip 192.0.2.10');
-  const badIp = ips.find((ip) => !isIP(ip));
-  if (badIp) throw usageError(`--ip ${badIp} is not an IP address`);
   const policy = flags.dmarcPolicy ?? 'none';
   if (!['none', 'quarantine', 'reject'].includes(policy)) throw usageError(`--dmarc-policy ${policy}: expected none, quarantine or reject`);
   const spfAll = flags.spfAll ?? 'soft';

@@ -2,9 +2,10 @@
 import { buildContext, type GlobalFlags } from '../../cli/context.js';
 import { ExitCode, usageError } from '../../errors.js';
 import { parseSince } from '../rotate/run.js';
-import { runReputation } from './run.js';
+import { runReputation, type Figures } from './run.js';
 
 const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)}%`;
+const row = (label: string, x: Figures) => `${label.padEnd(20)} ${String(x.sent).padStart(5)} ${pct(x.bounceRate).padStart(7)} ${pct(x.complaintRate, 3).padStart(10)} ${pct(x.deliveryRate).padStart(10)}`;
 
 export async function reputationCommand(flags: { since?: string; ip?: string[]; resolver?: string }, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
@@ -28,7 +29,8 @@ export async function reputationCommand(flags: { since?: string; ip?: string[]; 
         `sender score ${r.score}/100   sent ${r.sent}, bounced ${r.bounced} (${pct(r.bounceRate)}), complaints ${r.complaints} (${pct(r.complaintRate, 3)}), delivered ${pct(r.deliveryRate)}`,
         `  ${r.formula}`,
         ...r.blocklists.map((b) => `  ${b.verdict === 'listed' ? '✗' : b.verdict === 'unknown' ? '?' : '✓'} ${b.list}: ${b.subject} ${b.detail}`),
-        ...(r.campaigns.length ? ['', 'CAMPAIGN              SENT  BOUNCE  COMPLAINT  DELIVERED', ...r.campaigns.map((x) => `${x.campaign.padEnd(20)} ${String(x.sent).padStart(5)} ${pct(x.bounceRate).padStart(7)} ${pct(x.complaintRate, 3).padStart(10)} ${pct(x.deliveryRate).padStart(10)}`)] : []),
+        ...(r.campaigns.length ? ['', 'CAMPAIGN              SENT  BOUNCE  COMPLAINT  DELIVERED', ...r.campaigns.map((x) => row(x.campaign, x))] : []),
+        ...(r.daily.length ? ['', 'DAY                   SENT  BOUNCE  COMPLAINT  DELIVERED', ...r.daily.map((x) => row(x.day, x))] : []),
       ].join('\n'),
     );
     for (const x of r.crossed) io.error(`threshold crossed: ${x}`);

@@ -44,6 +44,25 @@ describe('mailops reputation', () => {
     expect(r.campaigns.map((c) => [c.campaign, c.sent, c.bounced])).toEqual([['a', 50, 8], ['b', 50, 0]]);
   });
 
+  it('counts a bounce or complaint once, against the latest send before it, however many campaigns mailed the address', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mailops-rep-'));
+    const store = StateStore.open(dataDir);
+    const days = ['2026-11-01T10:00:00Z', '2026-11-08T10:00:00Z', '2026-11-15T10:00:00Z'];
+    for (const [i, c] of ['a', 'b', 'c'].entries()) {
+      for (let k = 0; k < 10; k++) {
+        const row = store.beginSend({ email: `p${k}@x.com`, campaignId: c, recipientId: `${c}${k}`, messageId: `<${c}${k}>`, transport: 'smtp' }, new Date(days[i]!));
+        store.finishSend(row.id, 'sent', { response: '250' }, new Date(days[i]!));
+      }
+    }
+    store.recordBounce('p1@x.com', true, '5.1.1', 'userunknown', '<bounce-1>', new Date('2026-11-09T00:00:00Z'), 30); // after campaign b
+    store.suppress('p2@x.com', 'complaint', '<arf-1>', 'abuse report', new Date('2026-11-16T00:00:00Z')); // after campaign c
+    store.close();
+    const r = await runReputation(dataDir, { thresholds, ips: [] });
+    expect(r).toMatchObject({ sent: 30, bounced: 1, complaints: 1 });
+    expect(r.campaigns.map((c) => [c.campaign, c.bounced, c.complaints])).toEqual([['a', 0, 0], ['b', 1, 0], ['c', 0, 1]]);
+    expect(r.daily.map((d) => [d.day, d.sent, d.bounced])).toEqual([['2026-11-01', 10, 0], ['2026-11-08', 10, 1], ['2026-11-15', 10, 0]]);
+  });
+
   it('takes 50 off when a blocklist lists the sending IP', async () => {
     expect(senderScore({ sent: 10, bounced: 0, complaints: 0, bounceRate: 0, complaintRate: 0, deliveryRate: 1 }, true).score).toBe(50);
     const r = await runReputation(mkdtempSync(path.join(tmpdir(), 'mailops-rep-')), { thresholds, ips: ['127.0.0.2'], resolver: dns.server });

@@ -67,12 +67,16 @@ export async function runReputation(dataDir: string, o: { since?: Date; threshol
     const store = StateStore.open(dataDir);
     try {
       const q = <T>(sql: string, ...a: unknown[]) => store.db.prepare(sql).all(...a) as T[];
-      // A send bounced when a bounce for its address arrived after it; a complaint likewise.
+      // Each bounce and each complaint counts against one send: the latest one to that address
+      // before it arrived. An address mailed in three campaigns that bounces once is one bounce.
       const rows = q<{ campaign: string; day: string; sent: number; bounced: number; complained: number }>(
-        `SELECT s.campaign_id AS campaign, substr(s.sent_at, 1, 10) AS day, COUNT(*) AS sent,
-                SUM(EXISTS (SELECT 1 FROM bounces b WHERE b.email = s.email AND b.occurred_at >= s.sent_at)) AS bounced,
-                SUM(EXISTS (SELECT 1 FROM suppressions p WHERE p.email = s.email AND p.reason = 'complaint')) AS complained
-         FROM sends s WHERE s.status = 'sent' AND s.sent_at >= ? GROUP BY s.campaign_id, day`,
+        `WITH delivered AS (SELECT id, email, campaign_id, sent_at FROM sends WHERE status = 'sent'),
+              bounced AS (SELECT DISTINCT (SELECT d.id FROM delivered d WHERE d.email = b.email AND d.sent_at <= b.occurred_at ORDER BY d.sent_at DESC LIMIT 1) AS send_id FROM bounces b),
+              complained AS (SELECT (SELECT d.id FROM delivered d WHERE d.email = p.email AND d.sent_at <= p.created_at ORDER BY d.sent_at DESC LIMIT 1) AS send_id FROM suppressions p WHERE p.reason = 'complaint')
+         SELECT d.campaign_id AS campaign, substr(d.sent_at, 1, 10) AS day, COUNT(*) AS sent,
+                SUM(d.id IN (SELECT send_id FROM bounced WHERE send_id IS NOT NULL)) AS bounced,
+                SUM(d.id IN (SELECT send_id FROM complained WHERE send_id IS NOT NULL)) AS complained
+         FROM delivered d WHERE d.sent_at >= ? GROUP BY d.campaign_id, day`,
         since,
       );
       const sum = (list: typeof rows) => rates(list.reduce((a, r) => a + r.sent, 0), list.reduce((a, r) => a + r.bounced, 0), list.reduce((a, r) => a + r.complained, 0));

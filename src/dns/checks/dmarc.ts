@@ -387,8 +387,12 @@ export function treeWalkNames(domain: string): string[] {
 export async function discoverDmarc(domain: string, dns: DnsClient): Promise<DmarcDiscovery> {
   const d = normalize(domain);
   const out: DmarcDiscovery = { domain: d, result: 'missing', namesQueried: [], lookups: [], inherited: false, orgDomain: d, orgDomainFrom: 'no-record', domainExists: true, issues: [] };
-  // Query one name at a time: the walk stops at the first record with psd=y or psd=n.
-  for (const name of treeWalkNames(d)) {
+  // Every name of the walk is asked at once (at most 8, RFC 9989 §4.10); the answers are then read
+  // in the walk's order, which stops at the first record with psd=y or psd=n. So the walk costs one
+  // round trip, and at worst a few answers nobody reads.
+  const names = treeWalkNames(d);
+  for (const name of names) void dns.txt(`_dmarc.${name}`);
+  for (const name of names) {
     const query = `_dmarc.${name}`;
     out.namesQueried.push(query);
     const l = await dns.txt(query);
@@ -703,9 +707,10 @@ export async function reportAuthorization(policyDomain: string, host: string, dn
 /**
  * Whether mail from this setup can pass DMARC, from facts only (no lookups): how mailops sends
  * (SES with or without a custom MAIL FROM subdomain, or the own Mailcow host), the DMARC
- * alignment modes, and whether a DKIM key signing as the domain is known to be published.
+ * alignment modes, whether a DKIM key signing as the domain is known to be published, and whether
+ * SPF for the envelope domain (the domain itself, or the SES MAIL FROM subdomain) can pass at all.
  */
-export function checkAlignment(ctx: CheckContext, dmarc: DmarcFacts, info: { dkimAligned: boolean | 'unknown' }): Finding[] {
+export function checkAlignment(ctx: CheckContext, dmarc: DmarcFacts, info: { dkimAligned: boolean | 'unknown'; spfPasses?: boolean | 'unknown' }): Finding[] {
   const domain = normalize(ctx.domain);
   const org = dmarc.orgDomain ? normalize(dmarc.orgDomain) : domain;
   const f: Finding[] = [];
@@ -727,10 +732,22 @@ export function checkAlignment(ctx: CheckContext, dmarc: DmarcFacts, info: { dki
     } else if (dmarc.aspf === 's') {
       spf = false;
       add('spf', 'warning', `aspf=s requires MAIL FROM to equal the From domain exactly; SES MAIL FROM ${mailFrom} ≠ ${domain}, so SPF never aligns`, `Remove \`aspf=s\` from the record at \`${where}\` (relaxed is the default)`);
+    } else if (info.spfPasses === false) {
+      spf = false;
+      add('spf', 'warning', `SES MAIL FROM ${mailFrom} would align with ${domain}, but its SPF or MX records are missing or broken (see the spf findings), so SPF does not pass there`, `Publish \`v=spf1 include:amazonses.com ~all\` and \`MX 10 feedback-smtp.<region>.amazonses.com\` at ${mailFrom}`);
+    } else if (info.spfPasses === 'unknown') {
+      spf = false;
+      add('spf', 'unknown', `SES MAIL FROM ${mailFrom} shares the organizational domain ${org} with ${domain}, but its SPF could not be checked`, 'Re-run later, or point --resolver at a resolver that answers');
     } else {
       spf = true;
       add('spf', 'ok', `SES MAIL FROM ${mailFrom} shares the organizational domain ${org} with ${domain}: SPF aligns in relaxed mode (${modes})`);
     }
+  } else if (info.spfPasses === false) {
+    spf = false;
+    add('spf', 'warning', `Mailcow sends with MAIL FROM at ${domain}, but SPF for ${domain} does not pass (see the spf findings), so it cannot align`, `Fix the SPF record at ${domain} (the spf findings say how)`);
+  } else if (info.spfPasses === 'unknown') {
+    spf = false;
+    add('spf', 'unknown', `Whether SPF passes for ${domain} could not be checked, so SPF alignment is unknown (${modes})`, 'Re-run later, or point --resolver at a resolver that answers');
   } else {
     spf = true;
     add('spf', 'ok', `Mailcow sends directly with the sender's own address as MAIL FROM (envelope domain ${domain}): SPF aligns in relaxed and strict mode (${modes})`);

@@ -53,7 +53,18 @@ export function looksGeneric(name: string, ip: string): boolean {
   return embedsIp || /(^|[.-])(dyn(amic)?|dhcp|pool|dsl|adsl|cable|dial(up)?|ppp|client|customer|broadband|host\d|ip\d+|static)([.-]|\d|$)/i.test(name);
 }
 
-const registrable = (d: string) => d.toLowerCase().replace(/\.$/, '').split('.').slice(-2).join('.');
+/**
+ * Whether a PTR name belongs to the sending domain: the domain itself or a name under it, or — when
+ * the domain is itself a subdomain (mail.example.com) — a name under its parent. No public-suffix
+ * list is involved, so a sibling under a public suffix such as co.uk is not told apart.
+ */
+function related(name: string, domain: string): boolean {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  const d = domain.toLowerCase().replace(/\.$/, '');
+  if (n === d || n.endsWith(`.${d}`)) return true;
+  const parent = d.split('.').slice(1).join('.');
+  return d.split('.').length > 2 && n.endsWith(`.${parent}`);
+}
 
 export async function checkMx(ctx: CheckContext): Promise<{ findings: Finding[]; facts: MxFacts }> {
   const { domain, dns } = ctx;
@@ -129,7 +140,7 @@ export async function checkSendingIps(ctx: CheckContext): Promise<{ findings: Fi
   const results = await Promise.all(ctx.ips.map((ip) => fcrdns(ip, ctx.dns)));
   const f: Finding[] = [];
   for (const r of results) {
-    const fixPtr = `ask the owner of ${r.ip} (your hosting provider's panel) to set its PTR to your mail host name, e.g. mail.${ctx.domain}, and publish \`mail.${ctx.domain}. A ${r.ip}\``;
+    const fixPtr = `ask the owner of ${r.ip} (your hosting provider's panel) to set its PTR to your mail host name, e.g. mail.${ctx.domain}, and publish \`mail.${ctx.domain}. ${isIP(r.ip) === 6 ? 'AAAA' : 'A'} ${r.ip}\``;
     if (r.status === 'unknown') f.push(finding('ptr', 'fcrdns', 'unknown', r.detail, { subject: r.ip, fix: 'Re-run later, or point --resolver at a resolver that answers' }));
     else if (r.status === 'no-ptr') f.push(finding('ptr', 'fcrdns', 'error', `${r.detail}: Gmail and Yahoo refuse or junk mail from IPs without reverse DNS`, { subject: r.ip, fix: fixPtr }));
     else if (r.status === 'mismatch') f.push(finding('ptr', 'fcrdns', 'error', `${r.detail} (not forward-confirmed)`, { subject: r.ip, fix: `publish \`${r.names[0]}. ${isIP(r.ip) === 6 ? 'AAAA' : 'A'} ${r.ip}\`, or change the PTR to a name that resolves to ${r.ip}` }));
@@ -138,7 +149,7 @@ export async function checkSendingIps(ctx: CheckContext): Promise<{ findings: Fi
       if (r.names.length > 1) f.push(finding('ptr', 'multiple', 'warning', `${r.ip} has ${r.names.length} PTR records (${r.names.join(', ')}); receivers may pick any`, { subject: r.ip, fix: `keep one PTR for ${r.ip}` }));
       const name = r.names[0]!;
       if (looksGeneric(name, r.ip)) f.push(finding('ptr', 'generic', 'warning', `the PTR of ${r.ip} (${name}) looks like an access provider's generic name; filters treat such IPs as end users`, { subject: r.ip, fix: fixPtr }));
-      if (registrable(name) !== registrable(ctx.domain)) f.push(finding('ptr', 'domain', 'warning', `the PTR of ${r.ip} (${name}) is outside ${ctx.domain}`, { subject: r.ip, fix: `use a name under ${ctx.domain} (e.g. mail.${ctx.domain}) for the PTR and the EHLO name` }));
+      if (!related(name, ctx.domain)) f.push(finding('ptr', 'domain', 'warning', `the PTR of ${r.ip} (${name}) is outside ${ctx.domain}`, { subject: r.ip, fix: `use a name under ${ctx.domain} (e.g. mail.${ctx.domain}) for the PTR and the EHLO name` }));
     }
   }
   return { findings: f, facts: results };

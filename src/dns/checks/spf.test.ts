@@ -64,6 +64,8 @@ const zone: Zone = {
   's24-b.test': { TXT: ['v=spf1 -all  '] },
   's25.test': { TXT: ['v=spf2.0/pra ip4:192.0.2.0/24 ~all', 'v=spf1 -all'] },
   's26.test': { TXT: ['v=spf1 ptr -all'] },
+  's26-nested.test': { TXT: ['v=spf1 include:_spf.s26-nested.test -all'] },
+  '_spf.s26-nested.test': { TXT: ['v=spf1 ptr ~all'] },
   's27-0.test': { TXT: ['v=spf1 -all exp=exp.s27-0.test'] },
   'exp.s27-0.test': { A: ['192.0.2.27'] },
   's27-2.test': { TXT: ['v=spf1 -all exp=exp.s27-2.test'] },
@@ -362,6 +364,14 @@ describe('deliverability.md §7.1 vectors through checkSpf (real DNS server)', (
         const f = one(r.findings, 'spf.ptr');
         expect(f.severity).toBe('warning');
         expect(f.message).toMatch(/ptr mechanism should not be used/);
+      },
+    },
+    {
+      vector: 'S26 (nested) ptr in an included record → warning naming the included domain',
+      domain: 's26-nested.test',
+      expect: (r) => {
+        const f = one(r.findings, 'spf.ptr');
+        expect([f.severity, f.subject]).toEqual(['warning', '_spf.s26-nested.test']);
       },
     },
     {

@@ -689,6 +689,8 @@ interface Walker {
   macroIncludes: string[];
   /** Records still allowed to be walked: a tree bigger than this is far over the lookup limit anyway. */
   budget: number;
+  /** The audited domain: its own record is linted separately, included ones here. */
+  root: string;
 }
 
 const NOTHING: Walked = { lookups: 0, voids: 0, includes: [] };
@@ -810,6 +812,8 @@ async function walkTerm(w: Walker, domain: string, term: SpfTerm, chain: string[
       return { ...one, voids: voids.reduce((a, b) => a + b, 0) };
     }
     case 'ptr':
+      // The root record's ptr is linted with the record; one in an included record costs the same.
+      if (domain !== w.root) w.findings.push(finding('spf', 'ptr', 'warning', `\`${term.text}\` in the SPF record at ${domain} (included from ${w.root}): the ptr mechanism should not be used (RFC 7208 §5.5)`, { fix: `Ask the owner of ${domain} to replace ptr with ip4:/ip6: ranges, or list those ranges in ${w.root}'s record instead of the include`, subject: domain }));
       return one;
   }
   return NOTHING;
@@ -868,7 +872,7 @@ export async function lintSpfTree(domain: string, dns: DnsClient): Promise<SpfTr
   if (sel.count !== 1) return { ...result, rootStatus: sel.count === 0 ? 'none' : 'multiple' };
   const parsed = parseSpf(sel.record!);
   if (!parsed.valid) return { ...result, rootStatus: 'syntax', record: sel.record! };
-  const w: Walker = { dns, findings: [], incomplete: false, macroIncludes: [], budget: WALK_BUDGET };
+  const w: Walker = { dns, findings: [], incomplete: false, macroIncludes: [], budget: WALK_BUDGET, root: d };
   const walked = await walkRecord(w, d, parsed, [d], true);
   const findings: Finding[] = [];
   const seen = new Set<string>();
