@@ -72,7 +72,9 @@ export const EXIT_CODE_HELP = `Exit codes
   0    ok
   1    unexpected failure (a bug, a full disk, a permission problem)
   2    usage or configuration error (bad flag, bad .env value, missing file or mailbox)
-  3    finished but incomplete (some messages were quarantined, some sends failed)
+  3    finished but incomplete, or found problems (messages quarantined, sends failed;
+       dns-check found errors; reputation crossed a threshold)
   4    authentication failed (IMAP/SMTP/API credentials)
-  5    unavailable (server unreachable, TLS failure, another run holds the lock)
+  5    unavailable (server unreachable, TLS failure, another run holds the lock,
+       no DNS answer at all)
   130  interrupted (Ctrl-C)`;
