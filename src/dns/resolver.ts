@@ -118,18 +118,21 @@ export function createDnsClient(o: DnsClientOptions = {}): DnsClient {
   };
 }
 
+/** An IPv6 address as 8 groups of 4 lower-case hex digits; undefined for IPv4-mapped forms. */
+export function expandIpv6(ip: string): string[] | undefined {
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = ip.includes('::') && tail ? tail.split(':') : [];
+  if ([...h, ...t].some((g) => g.includes('.'))) return undefined; // IPv4-mapped forms are treated as IPv4
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.map((g) => g.padStart(4, '0'));
+}
+
 /** An IP's labels reversed (IPv6: nibbles), as under in-addr.arpa / ip6.arpa and DNSBL zones (RFC 5782). */
 export function reverseIp(ip: string): string | undefined {
   const v = isIP(ip);
   if (v === 4) return ip.split('.').reverse().join('.');
-  if (v === 6) {
-    const [head = '', tail = ''] = ip.includes('::') ? ip.split('::') : [ip, ''];
-    const h = head ? head.split(':') : [];
-    const t = tail ? tail.split(':') : [];
-    if (t.length && t[t.length - 1]!.includes('.')) return undefined; // IPv4-mapped forms are queried as IPv4
-    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((g) => g.padStart(4, '0'));
-    return groups.join('').split('').reverse().join('.');
-  }
+  if (v === 6) return expandIpv6(ip)?.join('').split('').reverse().join('.');
   return undefined;
 }
 

@@ -8,7 +8,7 @@
  * campaign finished; 'in-doubt' if it stops any other way (Listmonk does not say who got it).
  */
 import type { StateStore } from '../store/store.js';
-import type { SendPlan, SendSummary } from './pipeline.js';
+import { newSummary, type SendPlan, type SendSummary } from './pipeline.js';
 import { RateTracker, type RateLimits } from './ratelimit.js';
 import type { ListmonkTransport } from './transports/listmonk.js';
 
@@ -32,24 +32,7 @@ const ATTR = (name: string) => `{{ .Subscriber.Attribs.${name} }}`;
 export async function executeListmonkCampaign(plan: SendPlan, o: CampaignRunOptions, deps: CampaignRunDeps): Promise<SendSummary> {
   const started = Date.now();
   const { store, transport: lm, now } = deps;
-  const summary: SendSummary = {
-    campaignId: plan.campaignId,
-    transport: 'listmonk',
-    planned: plan.toSend.length,
-    sent: 0,
-    failed: 0,
-    deferred: 0,
-    inDoubt: 0,
-    recoveredInDoubt: 0,
-    suppressedNow: 0,
-    skipped: plan.skipped.length,
-    skippedBy: plan.skippedBy,
-    notStarted: 0,
-    stoppedBecause: 'done',
-    stopDetail: undefined,
-    failures: [],
-    durationMs: 0,
-  };
+  const summary = newSummary(plan, 'listmonk', 'done');
   // Only what the hour and day budgets still allow goes into this campaign; the rest waits for a later run.
   const tracker = new RateTracker(store, o.limits, now());
   const used = tracker.next(now()).used;

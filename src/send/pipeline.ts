@@ -148,13 +148,11 @@ export interface ExecuteDeps {
   onProgress?: (p: SendProgress) => void;
 }
 
-export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: ExecuteDeps): Promise<SendSummary> {
-  const started = Date.now();
-  const { store, transport, now } = deps;
-  const random = deps.random ?? Math.random;
-  const summary: SendSummary = {
+/** A summary before the first send: what the plan skipped, nothing sent yet. */
+export function newSummary(plan: SendPlan, transport: SendSummary['transport'], stoppedBecause: SendSummary['stoppedBecause']): SendSummary {
+  return {
     campaignId: plan.campaignId,
-    transport: transport.name,
+    transport,
     planned: plan.toSend.length,
     sent: 0,
     failed: 0,
@@ -165,11 +163,18 @@ export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: Execu
     skipped: plan.skipped.length,
     skippedBy: plan.skippedBy,
     notStarted: 0,
-    stoppedBecause: undefined,
+    stoppedBecause,
     stopDetail: undefined,
     failures: [],
     durationMs: 0,
   };
+}
+
+export async function executeSend(plan: SendPlan, o: ExecuteOptions, deps: ExecuteDeps): Promise<SendSummary> {
+  const started = Date.now();
+  const { store, transport, now } = deps;
+  const random = deps.random ?? Math.random;
+  const summary = newSummary(plan, transport.name, undefined);
   const queue = [...plan.toSend];
   const rate = new RateTracker(store, o.limits, now());
   let consecutiveFailures = 0;

@@ -40,15 +40,19 @@ export function normalizeIp(input: string): string {
   return ip.toLowerCase();
 }
 
+/** The domain (argument, else FROM_EMAIL's) and the sending IPs (--ip, else SENDING_IPS), normalized. */
+export function auditTarget(domainArg: string | undefined, ipFlags: string[] | undefined, c: { FROM_EMAIL?: string | undefined; REPLY_DOMAIN?: string | undefined; SENDING_IPS: string[] }, example: string): { domain: string; ips: string[] } {
+  const given = domainArg ?? defaultDomain(c);
+  if (!given) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', example);
+  return { domain: normalizeDomain(given, example), ips: [...new Set((ipFlags ?? c.SENDING_IPS).map(normalizeIp))] };
+}
+
 const SELECTOR_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
 
 export async function dnsCheckCommand(domainArg: string | undefined, flags: DnsCheckFlags, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
   const c = loaded.config;
-  const given = domainArg ?? defaultDomain(c);
-  if (!given) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-check example.com --ip 192.0.2.10');
-  const domain = normalizeDomain(given, 'e.g. mailops dns-check example.com');
-  const ips = [...new Set((flags.ip ?? c.SENDING_IPS).map(normalizeIp))];
+  const { domain, ips } = auditTarget(domainArg, flags.ip, c, 'e.g. mailops dns-check example.com --ip 192.0.2.10');
   const badSelector = flags.dkimSelector?.find((x) => !SELECTOR_RE.test(x));
   if (badSelector) throw usageError(`--dkim-selector "${badSelector}" is not a DKIM selector`, 'e.g. --dkim-selector dkim');
   const resolver = flags.resolver ?? c.DNS_RESOLVER;

@@ -5,7 +5,7 @@ import { usageError } from '../../errors.js';
 import { zoneSnippet } from '../../dns/records.js';
 import { parseResolverAddress } from '../../dns/resolver.js';
 import { SES_REGION } from '../../stack/ses.js';
-import { defaultDomain, normalizeDomain, normalizeIp } from '../dns-check/command.js';
+import { auditTarget } from '../dns-check/command.js';
 import { runDnsRecords, type DnsRecordsResult } from './run.js';
 
 export interface DnsRecordsFlags {
@@ -46,10 +46,7 @@ function table(r: DnsRecordsResult): string {
 export async function dnsRecordsCommand(domainArg: string | undefined, flags: DnsRecordsFlags, globals: GlobalFlags): Promise<number> {
   const { io, loaded } = buildContext(globals);
   const c = loaded.config;
-  const given = domainArg ?? defaultDomain(c);
-  if (!given) throw usageError('which domain? Give it as an argument, or set FROM_EMAIL in .env', 'e.g. mailops dns-records example.com --ip 192.0.2.10');
-  const domain = normalizeDomain(given, 'e.g. mailops dns-records example.com --ip 192.0.2.10');
-  const ips = [...new Set((flags.ip ?? c.SENDING_IPS).map(normalizeIp))];
+  const { domain, ips } = auditTarget(domainArg, flags.ip, c, 'e.g. mailops dns-records example.com --ip 192.0.2.10');
   if (!ips.length) throw usageError("give the Mailcow server's public IP with --ip (or set SENDING_IPS)", 'e.g. mailops dns-records example.com --ip 192.0.2.10');
   const policy = flags.dmarcPolicy ?? 'none';
   if (!['none', 'quarantine', 'reject'].includes(policy)) throw usageError(`--dmarc-policy ${policy}: expected none, quarantine or reject`);

@@ -12,6 +12,7 @@ import { createSmtpTransport, type SmtpOptions } from '../../send/transports/smt
 import type { Transport } from '../../send/transports/types.js';
 import { acquireLock } from '../../store/lock.js';
 import { StateStore, stateExists, type SendRecord } from '../../store/store.js';
+import { sleep } from '../../clock.js';
 
 export interface SendRunOptions {
   dataDir: string;
@@ -165,17 +166,4 @@ export async function runSendCommand(o: SendRunOptions, deps: SendRunDeps = {}):
     store?.close();
     await lock?.release();
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done);
-  });
 }

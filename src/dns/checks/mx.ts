@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { finding, unknownFrom, type CheckContext, type Finding } from '../report.js';
-import { addresses, type DnsClient, type MxRecord } from '../resolver.js';
+import { addresses, expandIpv6, type DnsClient, type MxRecord } from '../resolver.js';
 
 export interface MxFacts {
   /** 'unknown' when the lookup failed. */
@@ -31,19 +31,11 @@ export async function fcrdns(ip: string, dns: DnsClient): Promise<Fcrdns> {
   if (ptr.status !== 'ok') return { ip, status: 'no-ptr', names: [], detail: `${ip} has no PTR record` };
   const names = ptr.records.map((n) => n.replace(/\.$/, ''));
   const forward = await Promise.all(names.map((n) => addresses(dns, n)));
-  const norm = (a: string) => (isIP(a) === 6 ? expand6(a) : a);
+  const norm = (a: string) => (isIP(a) === 6 ? (expandIpv6(a)?.join(':') ?? a) : a);
   const hit = names.find((_, i) => forward[i]!.status === 'ok' && (forward[i] as { records: string[] }).records.map(norm).includes(norm(ip)));
   if (hit) return { ip, status: 'confirmed', names, detail: `${ip} → ${hit} → ${ip}` };
   if (forward.some((f) => f.status === 'error')) return { ip, status: 'unknown', names, detail: `forward lookup of ${names.join(', ')} failed` };
   return { ip, status: 'mismatch', names, detail: `${ip} → ${names.join(', ')}, but ${names.length > 1 ? 'none of those names resolves' : 'that name does not resolve'} back to ${ip}` };
-}
-
-function expand6(ip: string): string {
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const h = head ? head.split(':') : [];
-  const t = ip.includes('::') && tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
 /** A reverse name that looks assigned by an access provider rather than chosen for a mail server. */

@@ -12,6 +12,7 @@ import { ImapFlow, type ListResponse } from 'imapflow';
 import { ExitCode, MailopsError } from '../../errors.js';
 import type { StateStore } from '../../store/store.js';
 import type { RawMessage } from './types.js';
+import { sleep } from '../../clock.js';
 
 export interface ImapSourceOptions {
   host: string;
@@ -77,19 +78,6 @@ export function imapError(err: unknown, where: string): MailopsError {
 interface PendingUid {
   uid: number;
   acked: boolean;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done);
-  });
 }
 
 export class ImapSource implements AsyncIterable<RawMessage> {
@@ -221,7 +209,7 @@ export class ImapSource implements AsyncIterable<RawMessage> {
         const delay = Math.min(300_000, 1000 * 2 ** Math.min(failures - 1, 9)) * (0.5 + Math.random() / 2);
         this.log.warn(`${e.message}; retrying in ${Math.round(delay / 1000)} s`);
         await this.dropConnection();
-        await abortableSleep(delay, this.signal);
+        await sleep(delay, this.signal);
       }
     }
   }
