@@ -6,7 +6,7 @@
 import type { CheckContext, Finding } from '../report.js';
 import { finding, unknownFrom } from '../report.js';
 import { joinTxt } from '../resolver.js';
-import { parseVersionedTags, type Parsed } from './mta-sts.js';
+import { parseVersionedTags, type Parsed } from './tags.js';
 
 export interface BimiRecord {
   /** `l=`: HTTPS URL of the SVG logo; '' or undefined when none is published. */

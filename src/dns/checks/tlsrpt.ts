@@ -5,7 +5,8 @@
 import type { CheckContext, Finding } from '../report.js';
 import { finding, unknownFrom } from '../report.js';
 import { joinTxt } from '../resolver.js';
-import { mtaStsRecordPresent, parseVersionedTags, type Parsed } from './mta-sts.js';
+import { mtaStsRecordPresent } from './mta-sts.js';
+import { parseVersionedTags, type Parsed } from './tags.js';
 
 export interface TlsRptRecord {
   /** Report destinations, `mailto:` or `https:` URIs, in order. */
